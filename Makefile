@@ -1,0 +1,59 @@
+# IAS — the two commands a newcomer needs are `make up` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
+PYTEST_ARGS ?=
+
+.PHONY: help up test check fmt services lock clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "error: IAS needs Python 3.11 or newer (found $$($(PYTHON) --version))" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# Stamps make reinstalls happen only when a lock file changes.
+$(VENV)/.main: requirements/main.lock pyproject.toml | $(BIN)/python
+	$(PIP) install --require-hashes --no-deps -r requirements/main.lock
+	$(PIP) install --no-deps --no-build-isolation -e .
+	@rm -f $(VENV)/.dev && touch $@
+
+$(VENV)/.dev: requirements/dev.lock pyproject.toml | $(BIN)/python
+	$(PIP) install --require-hashes --no-deps -r requirements/dev.lock
+	$(PIP) install --no-deps --no-build-isolation -e .
+	@touch $(VENV)/.main $@
+
+up: $(VENV)/.main ## Run the whole platform on embedded defaults (IAS_HOME, default ./.ias)
+	$(BIN)/ias up
+
+test: $(VENV)/.dev services ## Run the whole test suite against real PostgreSQL, Redis and RabbitMQ
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+check: $(VENV)/.dev ## Lint, format check, strict type check and layer contracts
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+fmt: $(VENV)/.dev ## Format the code and apply safe lint fixes
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+services: ## Make sure PostgreSQL, Redis and RabbitMQ answer on loopback (start them if stopped)
+	@scripts/services.sh
+
+lock: ## Re-resolve requirements/*.lock from pyproject.toml (pins with hashes)
+	$(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install --quiet pip-tools
+	.venv-lock/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+		--no-emit-index-url --no-emit-find-links -o requirements/main.lock pyproject.toml
+	.venv-lock/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+		--no-emit-index-url --no-emit-find-links --extra dev -o requirements/dev.lock pyproject.toml
+
+clean: ## Remove the virtualenv and caches (keeps IAS_HOME)
+	rm -rf $(VENV) .venv-lock .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -1,0 +1,157 @@
+"""One settings tree for every IAS process.
+
+Everything comes from `IAS_*` environment variables (nested sections use `__`, e.g.
+`IAS_ROUTER__KEY_CACHE_TTL_SECONDS=30`). `os.getenv` appears nowhere else in the code.
+
+Two modes:
+
+* ``embedded`` (the default, what `ias up` uses): every store has an in-process or file
+  default under ``IAS_HOME``, and the secrets are generated once into ``IAS_HOME/secrets.json``
+  (mode 0600).
+* ``production``: the database, Redis and RabbitMQ URLs and every secret must be given
+  explicitly; a missing one stops the process with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_NAMES = ("jwt_secret", "api_key_secret", "encryption_key")
+MIN_SECRET_LENGTH = 32
+
+
+class Mode(enum.StrEnum):
+    EMBEDDED = "embedded"
+    PRODUCTION = "production"
+
+
+class LogFormat(enum.StrEnum):
+    JSON = "json"
+    TEXT = "text"
+
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class ServerSettings(BaseModel):
+    """Where `ias up` and `ias serve` listen unless told otherwise on the command line."""
+
+    host: str = "127.0.0.1"
+    port: Port = 8000
+
+
+class RouterSettings(BaseModel):
+    key_cache_ttl_seconds: float = Field(default=60.0, gt=0)
+    negative_key_cache_ttl_seconds: float = Field(default=5.0, gt=0)
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    first_token_timeout_seconds: float = Field(default=120.0, gt=0)
+    between_chunks_timeout_seconds: float = Field(default=60.0, gt=0)
+    total_timeout_seconds: float = Field(default=600.0, gt=0)
+
+
+class ControlSettings(BaseModel):
+    access_token_ttl_seconds: int = Field(default=900, ge=30)
+    refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=300)
+    allow_org_creation: bool = True
+    public_url: str = "http://127.0.0.1:8000"
+    max_concurrent_password_hashes: int = Field(default=4, ge=1)
+
+
+class AnalyticsSettings(BaseModel):
+    partitions_ahead_months: int = Field(default=3, ge=1, le=24)
+
+
+class EngineSettings(BaseModel):
+    """The built-in vLLM look-alike engine (`ias serve mock-engine` and the demo models)."""
+
+    prompt_seconds_per_token: float = Field(default=0.0, ge=0)
+    seconds_per_token: float = Field(default=0.0, ge=0)
+    max_concurrency: int = Field(default=64, ge=1)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="IAS_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    mode: Mode = Mode.EMBEDDED
+    home: Path = Path(".ias")
+    database_url: str | None = None
+    redis_url: str | None = None
+    rabbitmq_url: str | None = None
+
+    jwt_secret: SecretStr | None = None
+    api_key_secret: SecretStr | None = None
+    encryption_key: SecretStr | None = None
+
+    log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.JSON
+
+    server: ServerSettings = ServerSettings()
+    router: RouterSettings = RouterSettings()
+    control: ControlSettings = ControlSettings()
+    analytics: AnalyticsSettings = AnalyticsSettings()
+    engine: EngineSettings = EngineSettings()
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        scheme = value.split("://", 1)[0]
+        if scheme in ("postgresql", "postgres"):
+            # Operators paste plain libpq URLs; the async driver is ours to choose.
+            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if scheme not in ("postgresql+asyncpg", "sqlite+aiosqlite"):
+            raise ValueError(
+                "IAS_DATABASE_URL must start with postgresql+asyncpg:// or sqlite+aiosqlite://"
+            )
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("IAS_REDIS_URL must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("rabbitmq_url")
+    @classmethod
+    def _amqp_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("amqp://", "amqps://")):
+            raise ValueError("IAS_RABBITMQ_URL must start with amqp:// or amqps://")
+        return value
+
+    @field_validator("jwt_secret", "api_key_secret", "encryption_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters")
+        return value
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.home / "ias.db"
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured database, or the embedded SQLite file in `IAS_HOME`."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.sqlite_path.resolve()}"
+
+    def secret(self, name: str) -> str:
+        """A secret's value; `ias.secrets.resolve_secrets` must have filled it in first."""
+        value = getattr(self, name)
+        if value is None:
+            raise RuntimeError(f"secret {name} was never resolved")
+        return str(value.get_secret_value())

@@ -1,0 +1,71 @@
+"""Fixtures shared by every test: real service URLs and throwaway databases.
+
+The services are real (PostgreSQL, Redis, RabbitMQ on loopback). `make test` starts them; a
+test that needs one that is down fails loudly rather than skipping.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from ias.settings import Settings
+
+POSTGRES_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+@pytest.fixture
+def ias_home(tmp_path: Path) -> Path:
+    home = tmp_path / "ias-home"
+    return home
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """Remove every IAS_* variable so a test sees only what it sets."""
+    import os
+
+    for name in list(os.environ):
+        if name.upper().startswith("IAS_"):
+            monkeypatch.delenv(name)
+    yield monkeypatch
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+
+
+async def _admin_connection() -> asyncpg.Connection:
+    try:
+        return await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:  # pragma: no cover - environment failure
+        pytest.fail(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({exc}); run `make services`")
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database for one test, dropped afterwards."""
+    name = f"ias_test_{uuid.uuid4().hex[:12]}"
+    admin = await _admin_connection()
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    admin = await _admin_connection()
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def embedded_settings(clean_env: pytest.MonkeyPatch, ias_home: Path) -> Settings:
+    return Settings(home=ias_home)
