@@ -1,26 +1,31 @@
 """Composition root: builds the ASGI app of one IAS process from its settings.
 
-Nothing connects at import time; stores are opened in the lifespan and handed to the parts
-that need them through `app.state`.
+Nothing connects at import time: clients are created lazily here and started or closed in
+the lifespan; the parts that need them receive them explicitly.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from functools import partial
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp
 
+from ias.body_limit import BodyLimitMiddleware
+from ias.control.api import create_control_api
+from ias.control.context import build_control_context
 from ias.health import ReadinessCheck, health_routes
 from ias.http_errors import UnhandledErrorMiddleware, install_error_handlers
 from ias.kit.db import Database
 from ias.kit.probes import ping_amqp, ping_redis
 from ias.kit.requestid import RequestIdMiddleware
 from ias.settings import Settings
+from ias.stores import build_notifier, build_throttle, redis_client
 
 
 class Process(enum.StrEnum):
@@ -35,6 +40,7 @@ class Process(enum.StrEnum):
 _NEEDS_DATABASE = {Process.ALL, Process.ROUTER, Process.CONTROL, Process.ANALYTICS}
 _NEEDS_REDIS = {Process.ALL, Process.ROUTER, Process.CONTROL}
 _NEEDS_AMQP = {Process.ALL, Process.ROUTER, Process.ANALYTICS}
+_SERVES_CONTROL = {Process.ALL, Process.CONTROL}
 
 
 def _readiness_checks(
@@ -53,19 +59,32 @@ def _readiness_checks(
 def create_app(settings: Settings, process: Process | str = Process.ALL) -> ASGIApp:
     process = Process(process)
     db = Database.from_url(settings.effective_database_url) if process in _NEEDS_DATABASE else None
+    redis = redis_client(settings) if process in _NEEDS_REDIS else None
+    notifier = build_notifier(redis)
+    routes: list[BaseRoute] = list(
+        health_routes(process.value, _readiness_checks(settings, process, db))
+    )
+    if process in _SERVES_CONTROL and db is not None:
+        context = build_control_context(settings, db, notifier, build_throttle(redis))
+        control_api = BodyLimitMiddleware(
+            create_control_api(context), settings.control.max_body_bytes
+        )
+        routes.append(Mount("/api", app=control_api))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.settings = settings
-        app.state.db = db
-        try:
-            yield
-        finally:
+        async with AsyncExitStack() as stack:
             if db is not None:
-                await db.dispose()
+                stack.push_async_callback(db.dispose)
+            if redis is not None:
+                stack.push_async_callback(redis.aclose)
+            await notifier.start()
+            stack.push_async_callback(notifier.close)
+            yield
 
     app = Starlette(
-        routes=health_routes(process.value, _readiness_checks(settings, process, db)),
+        routes=routes,
         middleware=[Middleware(RequestIdMiddleware), Middleware(UnhandledErrorMiddleware)],
         lifespan=lifespan,
     )

@@ -61,6 +61,7 @@ class ControlSettings(BaseModel):
     allow_org_creation: bool = True
     public_url: str = "http://127.0.0.1:8000"
     max_concurrent_password_hashes: int = Field(default=4, ge=1)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
 
 class AnalyticsSettings(BaseModel):

@@ -8,6 +8,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from ias.app import create_app
+from ias.secrets import resolve_secrets
 from ias.settings import Settings
 from tests.conftest import RABBITMQ_URL, REDIS_URL
 
@@ -27,8 +28,10 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.rabbitmq]
 def test_every_process_is_ready_on_the_production_stores(
     process: str, expected: set[str], postgres_url: str, tmp_path: Path, clean_env: object
 ) -> None:
-    settings = Settings(
-        home=tmp_path, database_url=postgres_url, redis_url=REDIS_URL, rabbitmq_url=RABBITMQ_URL
+    settings = resolve_secrets(
+        Settings(
+            home=tmp_path, database_url=postgres_url, redis_url=REDIS_URL, rabbitmq_url=RABBITMQ_URL
+        )
     )
     with TestClient(create_app(settings, process)) as client:
         response = client.get("/ready")
@@ -39,11 +42,13 @@ def test_every_process_is_ready_on_the_production_stores(
 def test_unreachable_broker_and_database_make_the_router_unready(
     tmp_path: Path, clean_env: object
 ) -> None:
-    settings = Settings(
-        home=tmp_path,
-        database_url="postgresql+asyncpg://postgres@127.0.0.1:1/nothing",
-        redis_url=REDIS_URL,
-        rabbitmq_url="amqp://guest:guest@127.0.0.1:1/",
+    settings = resolve_secrets(
+        Settings(
+            home=tmp_path,
+            database_url="postgresql+asyncpg://postgres@127.0.0.1:1/nothing",
+            redis_url=REDIS_URL,
+            rabbitmq_url="amqp://guest:guest@127.0.0.1:1/",
+        )
     )
     with TestClient(create_app(settings, "router")) as client:
         response = client.get("/ready")

@@ -15,12 +15,13 @@ from starlette.testclient import TestClient
 
 from ias.app import create_app
 from ias.errors import RateLimited
+from ias.secrets import resolve_secrets
 from ias.settings import Settings
 
 
 @pytest.fixture
 def settings(tmp_path: Path, clean_env: pytest.MonkeyPatch) -> Settings:
-    return Settings(home=tmp_path)
+    return resolve_secrets(Settings(home=tmp_path))
 
 
 @pytest.fixture

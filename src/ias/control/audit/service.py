@@ -1,0 +1,89 @@
+"""Writing and reading the audit log.
+
+Every mutating control-plane call records who did what to which object, from where. Details
+are given explicitly by each caller and pass through `_scrub`, which drops any field whose name
+suggests a secret: no password, token or key ever reaches the log.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ias.control.audit import repository
+from ias.errors import InvalidRequest
+from ias.kit.clock import utcnow
+from ias.kit.ids import uuid7
+from ias.models import AuditEntry
+
+_SECRET_MARKERS = ("password", "token", "secret", "key_hash", "api_key", "authorization")
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    user_id: uuid.UUID | None
+    ip: str | None
+
+
+def _scrub(details: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: value
+        for name, value in details.items()
+        if not any(marker in name.lower() for marker in _SECRET_MARKERS)
+    }
+
+
+async def record(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    *,
+    org_id: uuid.UUID | None = None,
+    target_type: str | None = None,
+    target_id: uuid.UUID | str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    entry = AuditEntry(
+        id=uuid7(),
+        at=utcnow(),
+        actor_user_id=actor.user_id,
+        org_id=org_id,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id) if target_id is not None else None,
+        ip=actor.ip,
+        details=_scrub(details or {}),
+    )
+    await repository.add(session, entry)
+
+
+def encode_cursor(entry: AuditEntry) -> str:
+    raw = f"{entry.at.isoformat()}|{entry.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, entry_id = raw.split("|")
+        return datetime.fromisoformat(at), uuid.UUID(entry_id)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidRequest(
+            "The cursor is not one this API returned; pass the `next_cursor` of a previous page.",
+            param="cursor",
+        ) from exc
+
+
+async def read_page(
+    session: AsyncSession, *, org_id: uuid.UUID | None, cursor: str | None, limit: int
+) -> tuple[list[AuditEntry], str | None]:
+    before = decode_cursor(cursor) if cursor else None
+    entries = await repository.page(session, org_id=org_id, before=before, limit=limit + 1)
+    if len(entries) > limit:
+        return entries[:limit], encode_cursor(entries[limit - 1])
+    return entries, None

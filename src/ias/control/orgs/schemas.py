@@ -1,0 +1,51 @@
+"""Request and response bodies of `/api/orgs` and `/api/orgs/{org_id}/members`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from ias.control.schemas import StrictBody
+from ias.models import OrgRole
+
+OrgName = Field(min_length=1, max_length=200, description="Shown to members; need not be unique.")
+
+
+class OrgCreate(StrictBody):
+    name: str = OrgName
+
+
+class OrgUpdate(StrictBody):
+    name: str = OrgName
+
+
+class OrgLimits(BaseModel):
+    rpm: int | None = Field(description="Requests per minute for the whole org; null = no limit.")
+    tpm: int | None = Field(description="Tokens per minute for the whole org; null = no limit.")
+    monthly_token_quota: int | None
+    monthly_budget_usd: float | None
+
+
+class OrgRead(BaseModel):
+    id: uuid.UUID
+    name: str
+    slug: str
+    role: OrgRole | None = Field(
+        description="Your role here; null for a super admin who is not a member."
+    )
+    limits: OrgLimits
+    created_at: datetime
+
+
+class MemberRead(BaseModel):
+    user_id: uuid.UUID
+    email: str
+    name: str
+    role: OrgRole
+    joined_at: datetime
+
+
+class MemberUpdate(StrictBody):
+    role: OrgRole
