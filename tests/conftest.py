@@ -6,8 +6,9 @@ test that needs one that is down fails loudly rather than skipping.
 
 from __future__ import annotations
 
+import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -22,19 +23,16 @@ RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
 @pytest.fixture
 def ias_home(tmp_path: Path) -> Path:
-    home = tmp_path / "ias-home"
-    return home
+    return tmp_path / "ias-home"
 
 
 @pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     """Remove every IAS_* variable so a test sees only what it sets."""
-    import os
-
     for name in list(os.environ):
         if name.upper().startswith("IAS_"):
             monkeypatch.delenv(name)
-    yield monkeypatch
+    return monkeypatch
 
 
 @pytest.fixture

@@ -60,12 +60,12 @@ def create_app(settings: Settings, process: Process | str = Process.ALL) -> ASGI
     process = Process(process)
     db = Database.from_url(settings.effective_database_url) if process in _NEEDS_DATABASE else None
     redis = redis_client(settings) if process in _NEEDS_REDIS else None
-    notifier = build_notifier(redis)
+    notifier = build_notifier(settings, redis)
     routes: list[BaseRoute] = list(
         health_routes(process.value, _readiness_checks(settings, process, db))
     )
     if process in _SERVES_CONTROL and db is not None:
-        context = build_control_context(settings, db, notifier, build_throttle(redis))
+        context = build_control_context(settings, db, notifier, build_throttle(settings, redis))
         control_api = BodyLimitMiddleware(
             create_control_api(context), settings.control.max_body_bytes
         )

@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     rabbitmq_url: str | None = None
+    # Lets several installations (or test runs) share one Redis without seeing each other.
+    redis_key_prefix: str = Field(default="ias:", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
 
     jwt_secret: SecretStr | None = None
     api_key_secret: SecretStr | None = None

@@ -18,9 +18,13 @@ def redis_client(settings: Settings) -> redis_asyncio.Redis | None:
     return redis_asyncio.Redis.from_url(settings.redis_url, socket_connect_timeout=2)
 
 
-def build_notifier(redis: redis_asyncio.Redis | None) -> Notifier:
-    return MemoryNotifier() if redis is None else RedisNotifier(redis)
+def build_notifier(settings: Settings, redis: redis_asyncio.Redis | None) -> Notifier:
+    if redis is None:
+        return MemoryNotifier()
+    return RedisNotifier(redis, namespace=settings.redis_key_prefix + "notify:")
 
 
-def build_throttle(redis: redis_asyncio.Redis | None) -> Throttle:
-    return MemoryThrottle() if redis is None else RedisThrottle(redis)
+def build_throttle(settings: Settings, redis: redis_asyncio.Redis | None) -> Throttle:
+    if redis is None:
+        return MemoryThrottle()
+    return RedisThrottle(redis, namespace=settings.redis_key_prefix + "throttle:")

@@ -13,7 +13,8 @@ from ias.control.auth.service import Principal, authenticate
 from ias.control.context import ControlContext
 from ias.control.events import flush_queue
 from ias.control.scoping import OrgAccess, org_access
-from ias.errors import PermissionDenied, Unauthorized
+from ias.errors import IASError, PermissionDenied, Unauthorized
+from ias.kit.db import kept_on_refusal
 
 
 def get_context(request: Request) -> ControlContext:
@@ -25,9 +26,21 @@ ContextDep = Annotated[ControlContext, Depends(get_context)]
 
 
 async def get_session(context: ContextDep) -> AsyncIterator[AsyncSession]:
-    """One unit of work per request, committed before the response is sent."""
-    async with context.db.unit_of_work() as session:
-        yield session
+    """One unit of work per request, committed before the response is sent.
+
+    A refusal (`IASError`) rolls it back unless the service marked it `keep_on_refusal`;
+    anything else always rolls back.
+    """
+    async with context.db.session() as session:
+        try:
+            yield session
+        except IASError:
+            await (session.commit() if kept_on_refusal(session) else session.rollback())
+            raise
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
     await flush_queue(session, context.notifier)
 
 

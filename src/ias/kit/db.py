@@ -47,6 +47,23 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
     return engine
 
 
+_KEEP_ON_REFUSAL = "ias.keep_on_refusal"
+
+
+def keep_on_refusal(session: AsyncSession) -> None:
+    """Commit this unit of work even though the request ends in a refusal.
+
+    For what a refusal must leave behind (a failed-login audit entry, a token family revoked
+    on reuse). Writing those in a second transaction instead can deadlock against row locks
+    the first still holds.
+    """
+    session.info[_KEEP_ON_REFUSAL] = True
+
+
+def kept_on_refusal(session: AsyncSession) -> bool:
+    return bool(session.info.pop(_KEEP_ON_REFUSAL, False))
+
+
 class Database:
     """The engine of a process and the sessions it hands out."""
 

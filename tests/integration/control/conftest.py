@@ -71,7 +71,13 @@ def control_settings(
     control_database_url: str, tmp_path: Path, clean_env: pytest.MonkeyPatch
 ) -> Settings:
     return resolve_secrets(
-        Settings(home=tmp_path / "home", database_url=control_database_url, redis_url=REDIS_URL)
+        Settings(
+            home=tmp_path / "home",
+            database_url=control_database_url,
+            redis_url=REDIS_URL,
+            # Each test its own Redis namespace: throttle counts and notifications stay apart.
+            redis_key_prefix=f"test-{uuid.uuid4().hex[:12]}:",
+        )
     )
 
 
@@ -200,3 +206,30 @@ def builder(control_app: Starlette, password_hash: str) -> WorldBuilder:
 @pytest.fixture
 async def world(builder: WorldBuilder) -> World:
     return await builder.world()
+
+
+@dataclass
+class Heard:
+    """What the control plane published, as a second process subscribed to Redis would hear it."""
+
+    messages: list[tuple[str, bytes]] = field(default_factory=list)
+
+    def on(self, channel: str) -> list[bytes]:
+        return [message for name, message in self.messages if name == channel]
+
+
+@pytest.fixture
+async def heard(control_settings: Settings) -> AsyncIterator[Heard]:
+    from ias.contracts.invalidation import KEYS_CHANNEL, MODELS_CHANNEL
+    from ias.stores import build_notifier, redis_client
+
+    redis = redis_client(control_settings)
+    notifier = build_notifier(control_settings, redis)
+    record = Heard()
+    for channel in (KEYS_CHANNEL, MODELS_CHANNEL):
+        notifier.subscribe(channel, lambda message, c=channel: record.messages.append((c, message)))
+    await notifier.start()
+    yield record
+    await notifier.close()
+    if redis is not None:
+        await redis.aclose()

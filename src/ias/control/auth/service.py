@@ -25,6 +25,7 @@ from ias.control.auth import repository
 from ias.control.context import ControlContext
 from ias.errors import InvalidRequest, RateLimited, Unauthorized
 from ias.kit.clock import as_utc, utcnow
+from ias.kit.db import keep_on_refusal
 from ias.kit.ids import uuid7
 from ias.kit.jwt import InvalidToken
 from ias.kit.passwords import password_problem
@@ -97,12 +98,13 @@ async def _check_throttle(context: ControlContext, email: str, ip: str | None) -
             )
 
 
-async def _record_failure(context: ControlContext, email: str, ip: str | None) -> None:
+async def _record_failure(
+    context: ControlContext, session: AsyncSession, email: str, ip: str | None
+) -> None:
     await context.throttle.record(f"login:account:{email}", FAILURE_WINDOW_SECONDS)
     await context.throttle.record(f"login:ip:{ip}", FAILURE_WINDOW_SECONDS)
-    # Its own unit of work: the request's is rolled back when the login fails.
-    async with context.db.unit_of_work() as audit_session:
-        await record(audit_session, Actor(None, ip), "auth.login_failed", details={"email": email})
+    await record(session, Actor(None, ip), "auth.login_failed", details={"email": email})
+    keep_on_refusal(session)
 
 
 async def login(
@@ -121,7 +123,7 @@ async def login(
     else:
         verified = await context.passwords.verify(user.password_hash, password)
     if user is None or not verified:
-        await _record_failure(context, email, ip)
+        await _record_failure(context, session, email, ip)
         raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials")
     if user.disabled:
         raise Unauthorized("This account is disabled; ask an administrator.", code="user_disabled")
@@ -144,7 +146,7 @@ async def refresh(
         raise Unauthorized("This session has ended: sign in again.", code="invalid_refresh_token")
     now = utcnow()
     if not await repository.mark_rotated(session, current.id, now):
-        await _revoke_reused_family(context, current, client[0])
+        await _revoke_reused_family(session, current, client[0])
         raise Unauthorized(
             "This refresh token was already used, so every session it belongs to has been "
             "ended; sign in again.",
@@ -159,18 +161,18 @@ async def refresh(
 
 
 async def _revoke_reused_family(
-    context: ControlContext, reused: RefreshSession, ip: str | None
+    session: AsyncSession, reused: RefreshSession, ip: str | None
 ) -> None:
-    # Committed on its own: the request fails, but the revocation must stick.
-    async with context.db.unit_of_work() as revoke_session:
-        await repository.revoke_family(revoke_session, reused.family_id, utcnow())
-        await record(
-            revoke_session,
-            Actor(reused.user_id, ip),
-            "auth.refresh_reuse_detected",
-            target_type="session_family",
-            target_id=reused.family_id,
-        )
+    await repository.revoke_family(session, reused.family_id, utcnow())
+    await record(
+        session,
+        Actor(reused.user_id, ip),
+        "auth.refresh_reuse_detected",
+        target_type="session_family",
+        target_id=reused.family_id,
+    )
+    # The request fails, but the revocation must stick.
+    keep_on_refusal(session)
 
 
 async def logout(session: AsyncSession, principal: Principal, ip: str | None) -> None:

@@ -149,6 +149,9 @@ async def change_role(
         await _keep_an_owner(session, member)
     old_role, member.role = member.role, role
     await session.flush()
+    if role is Role.VIEWER and old_role is not Role.VIEWER:
+        # Viewers hold no keys; keeping them would grant more than the holder now has.
+        await _revoke_keys_of(session, access.org.id, user_id)
     await record(
         session,
         Actor(access.user_id, ip),
@@ -173,8 +176,7 @@ async def remove_member(
     if user_id != access.user_id:
         _require_manage(access, member.role)
     await _keep_an_owner(session, member)
-    key_hashes = await repository.live_key_hashes(session, access.org.id, created_by=user_id)
-    await repository.revoke_keys(session, access.org.id, user_id, utcnow())
+    revoked = await _revoke_keys_of(session, access.org.id, user_id)
     await repository.remove_membership(session, member)
     action = "member.left" if user_id == access.user_id else "member.removed"
     await record(
@@ -184,6 +186,12 @@ async def remove_member(
         org_id=access.org.id,
         target_type="user",
         target_id=user_id,
-        details={"role": member.role.value, "keys_revoked": len(key_hashes)},
+        details={"role": member.role.value, "keys_revoked": revoked},
     )
+
+
+async def _revoke_keys_of(session: AsyncSession, org_id: uuid.UUID, user_id: uuid.UUID) -> int:
+    key_hashes = await repository.live_key_hashes(session, org_id, created_by=user_id)
+    await repository.revoke_keys(session, org_id, user_id, utcnow())
     invalidate_keys(session, key_hashes)
+    return len(key_hashes)

@@ -1,0 +1,1 @@
+"""Usage analytics: the ledger consumer, rollups and usage queries (`ias serve analytics`)."""

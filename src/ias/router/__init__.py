@@ -1,0 +1,1 @@
+"""The data plane: the OpenAI-compatible `/v1` router (`ias serve router`)."""
