@@ -11,6 +11,7 @@ from ias.control.audit.endpoints import router as audit_router
 from ias.control.auth.endpoints import router as auth_router
 from ias.control.context import ControlContext
 from ias.control.invites.endpoints import router as invites_router
+from ias.control.openapi import ERROR_RESPONSES, install_openapi
 from ias.control.orgs.endpoints import router as orgs_router
 from ias.control.registry.endpoints import router as registry_router
 from ias.http_errors import install_error_handlers
@@ -38,5 +39,6 @@ def create_control_api(context: ControlContext) -> FastAPI:
     api.state.control = context
     install_error_handlers(api)
     for router in ROUTERS:
-        api.include_router(router)
+        api.include_router(router, responses=ERROR_RESPONSES)
+    install_openapi(api)
     return api
