@@ -19,12 +19,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Stamps make reinstalls happen only when a lock file changes.
-$(VENV)/.main: requirements/main.lock pyproject.toml | $(BIN)/python
+$(VENV)/.main: requirements/main.lock requirements/build.lock pyproject.toml | $(BIN)/python
+	$(PIP) install --require-hashes --no-deps -r requirements/build.lock
 	$(PIP) install --require-hashes --no-deps -r requirements/main.lock
 	$(PIP) install --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.dev && touch $@
 
-$(VENV)/.dev: requirements/dev.lock pyproject.toml | $(BIN)/python
+$(VENV)/.dev: requirements/dev.lock requirements/build.lock pyproject.toml | $(BIN)/python
+	$(PIP) install --require-hashes --no-deps -r requirements/build.lock
 	$(PIP) install --require-hashes --no-deps -r requirements/dev.lock
 	$(PIP) install --no-deps --no-build-isolation -e .
 	@touch $(VENV)/.main $@
@@ -54,6 +56,8 @@ lock: ## Re-resolve requirements/*.lock from pyproject.toml (pins with hashes)
 		--no-emit-index-url --no-emit-find-links -o requirements/main.lock pyproject.toml
 	.venv-lock/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
 		--no-emit-index-url --no-emit-find-links --extra dev -o requirements/dev.lock pyproject.toml
+	.venv-lock/bin/pip-compile --quiet --generate-hashes --allow-unsafe \
+		--no-emit-index-url --no-emit-find-links -o requirements/build.lock requirements/build.in
 
 clean: ## Remove the virtualenv and caches (keeps IAS_HOME)
 	rm -rf $(VENV) .venv-lock .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -11,15 +11,20 @@ import base64
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ias.control.audit import repository
+from ias.control.permissions import Action
 from ias.errors import InvalidRequest
 from ias.kit.clock import utcnow
 from ias.kit.ids import uuid7
 from ias.models import AuditEntry
+
+if TYPE_CHECKING:
+    # Only a type here: scoping imports auth, which records through this module.
+    from ias.control.scoping import OrgAccess
 
 _SECRET_MARKERS = ("password", "token", "secret", "key_hash", "api_key", "authorization")
 
@@ -71,7 +76,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, entry_id = raw.split("|")
-        return datetime.fromisoformat(at), uuid.UUID(entry_id)
+        position = datetime.fromisoformat(at), uuid.UUID(entry_id)
+        if position[0].tzinfo is None:
+            raise ValueError("a cursor's timestamp always carries its zone")
+        return position
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidRequest(
             "The cursor is not one this API returned; pass the `next_cursor` of a previous page.",
@@ -80,10 +88,47 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 
 
 async def read_page(
-    session: AsyncSession, *, org_id: uuid.UUID | None, cursor: str | None, limit: int
+    session: AsyncSession,
+    *,
+    org_id: uuid.UUID | None,
+    cursor: str | None,
+    limit: int,
+    action: str | None = None,
 ) -> tuple[list[AuditEntry], str | None]:
     before = decode_cursor(cursor) if cursor else None
-    entries = await repository.page(session, org_id=org_id, before=before, limit=limit + 1)
+    entries = await repository.page(
+        session, org_id=org_id, before=before, limit=limit + 1, action=action
+    )
     if len(entries) > limit:
         return entries[:limit], encode_cursor(entries[limit - 1])
     return entries, None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    entries: list[AuditEntry]
+    actor_emails: dict[uuid.UUID, str]
+    next_cursor: str | None
+
+
+async def browse(
+    session: AsyncSession,
+    *,
+    org_id: uuid.UUID | None,
+    action: str | None,
+    cursor: str | None,
+    limit: int,
+) -> AuditPage:
+    """One page of the log with each actor's current email (absent once the user is deleted)."""
+    entries, next_cursor = await read_page(
+        session, org_id=org_id, cursor=cursor, limit=limit, action=action
+    )
+    actors = {entry.actor_user_id for entry in entries if entry.actor_user_id is not None}
+    return AuditPage(entries, await repository.emails_of(session, actors), next_cursor)
+
+
+async def org_page(
+    session: AsyncSession, access: OrgAccess, *, cursor: str | None, limit: int
+) -> AuditPage:
+    access.require(Action.AUDIT_READ)
+    return await browse(session, org_id=access.org.id, action=None, cursor=cursor, limit=limit)
