@@ -1,7 +1,7 @@
 """Pure-ASGI cap on request body size: 413 with the OpenAI envelope, memory bounded.
 
 A declared `content-length` over the cap is refused before reading a byte; a chunked body is
-counted as it arrives and refused as soon as it passes the cap.
+counted as it arrives, and reading past the cap raises `PayloadTooLarge` inside the app.
 """
 
 from __future__ import annotations
@@ -9,10 +9,6 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ias.errors import PayloadTooLarge
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 class BodyLimitMiddleware:
@@ -55,7 +51,8 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise BodyTooLarge
+                    # An IASError, so an app that renders errors answers with the envelope.
+                    raise self._error()
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -65,6 +62,6 @@ class BodyLimitMiddleware:
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
+        except PayloadTooLarge:
             if not started:
                 await self._reject(send)

@@ -101,3 +101,31 @@ async def test_rename_is_owner_only(client: httpx.AsyncClient, world: World) -> 
     renamed = await client.patch(url, json={"name": "Zeta"}, headers=world["owner"].headers)
     assert renamed.status_code == 200
     assert renamed.json()["name"] == "Zeta"
+
+
+async def test_oversized_body_is_413_and_writes_nothing(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    huge = {"name": "x" * (2 * 1024 * 1024)}
+    response = await client.post("/api/orgs", json=huge, headers=world["stranger"].headers)
+    assert response.status_code == 413
+    assert response.json()["error"]["type"] == "invalid_request_error"
+    listed = await client.get("/api/orgs", headers=world["stranger"].headers)
+    assert listed.json() == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{", b"[]", b'{"name": 5}', b'{"name": ""}', b'{"name": "a\\u0000b"}', b"\xff\xfe"],
+    ids=["truncated", "array", "wrong-type", "empty", "nul", "not-utf8"],
+)
+async def test_bad_bodies_are_400_envelopes(
+    client: httpx.AsyncClient, world: World, body: bytes
+) -> None:
+    response = await client.post(
+        "/api/orgs",
+        content=body,
+        headers={**world["stranger"].headers, "content-type": "application/json"},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["type"] == "invalid_request_error"
