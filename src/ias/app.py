@@ -1,7 +1,9 @@
 """Composition root: builds the ASGI app of one IAS process from its settings.
 
 Nothing connects at import time: clients are created lazily here and started or closed in
-the lifespan; the parts that need them receive them explicitly.
+the lifespan; the parts that need them receive them explicitly. The data plane (`/v1`) is
+dispatched before any framework code, so the hot path pays for one prefix check and the
+request-id middleware, nothing else.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from functools import partial
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ias.body_limit import BodyLimitMiddleware
 from ias.control.api import create_control_api
@@ -24,6 +26,9 @@ from ias.http_errors import UnhandledErrorMiddleware, install_error_handlers
 from ias.kit.db import Database
 from ias.kit.probes import ping_amqp, ping_redis
 from ias.kit.requestid import RequestIdMiddleware
+from ias.router.app import RouterApp
+from ias.router.build import build_router, open_router
+from ias.router.usage import MemoryUsageSink
 from ias.settings import Settings
 from ias.stores import build_notifier, build_throttle, redis_client
 
@@ -41,6 +46,7 @@ _NEEDS_DATABASE = {Process.ALL, Process.ROUTER, Process.CONTROL, Process.ANALYTI
 _NEEDS_REDIS = {Process.ALL, Process.ROUTER, Process.CONTROL}
 _NEEDS_AMQP = {Process.ALL, Process.ROUTER, Process.ANALYTICS}
 _SERVES_CONTROL = {Process.ALL, Process.CONTROL}
+_SERVES_ROUTER = {Process.ALL, Process.ROUTER}
 
 
 def _readiness_checks(
@@ -54,6 +60,20 @@ def _readiness_checks(
     if process in _NEEDS_AMQP and settings.rabbitmq_url:
         checks.append(ReadinessCheck("rabbitmq", partial(ping_amqp, settings.rabbitmq_url)))
     return checks
+
+
+class DataPlaneFirst:
+    """Sends `/v1/*` straight to the router and everything else to the framework app."""
+
+    def __init__(self, router: RouterApp | None, rest: ASGIApp) -> None:
+        self.router = router
+        self.rest = rest
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.router is not None and scope["type"] == "http" and scope["path"].startswith("/v1"):
+            await self.router(scope, receive, send)
+        else:
+            await self.rest(scope, receive, send)
 
 
 def create_app(settings: Settings, process: Process | str = Process.ALL) -> ASGIApp:
@@ -70,10 +90,14 @@ def create_app(settings: Settings, process: Process | str = Process.ALL) -> ASGI
             create_control_api(context), settings.control.max_body_bytes
         )
         routes.append(Mount("/api", app=control_api))
+    router = None
+    if process in _SERVES_ROUTER and db is not None:
+        router = build_router(settings, db, notifier, MemoryUsageSink())
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.settings = settings
+        app.state.router = router
         async with AsyncExitStack() as stack:
             if db is not None:
                 stack.push_async_callback(db.dispose)
@@ -81,12 +105,14 @@ def create_app(settings: Settings, process: Process | str = Process.ALL) -> ASGI
                 stack.push_async_callback(redis.aclose)
             await notifier.start()
             stack.push_async_callback(notifier.close)
+            if router is not None:
+                await open_router(router, stack, settings.router.probe_interval_seconds)
             yield
 
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(RequestIdMiddleware), Middleware(UnhandledErrorMiddleware)],
+        middleware=[Middleware(UnhandledErrorMiddleware)],
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    return app
+    return RequestIdMiddleware(DataPlaneFirst(router, app))

@@ -5,6 +5,7 @@ Every error a client can see is an `IASError`; HTTP handlers render it as OpenAI
 
     IASError
     ├── InvalidRequest        400  invalid_request_error
+    │   ├── RequestTimeout    408  invalid_request_error
     │   └── PayloadTooLarge   413  invalid_request_error
     ├── Unauthorized          401  authentication_error
     ├── PermissionDenied      403  permission_error
@@ -65,6 +66,11 @@ class IASError(Exception):
 class InvalidRequest(IASError):
     status = 400
     type = "invalid_request_error"
+
+
+class RequestTimeout(InvalidRequest):
+    status = 408
+    default_code = "request_timeout"
 
 
 class PayloadTooLarge(InvalidRequest):

@@ -53,6 +53,10 @@ class RouterSettings(BaseModel):
     first_token_timeout_seconds: float = Field(default=120.0, gt=0)
     between_chunks_timeout_seconds: float = Field(default=60.0, gt=0)
     total_timeout_seconds: float = Field(default=600.0, gt=0)
+    body_read_seconds: float = Field(default=30.0, gt=0)
+    catalog_refresh_seconds: float = Field(default=30.0, gt=0)
+    probe_interval_seconds: float = Field(default=5.0, gt=0)
+    last_used_interval_seconds: float = Field(default=5.0, gt=0)
 
 
 class ControlSettings(BaseModel):

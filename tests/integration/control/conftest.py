@@ -14,11 +14,11 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-from starlette.applications import Starlette
 
 from ias.app import create_app
 from ias.control.context import ControlContext
@@ -29,6 +29,7 @@ from ias.migrations import runner
 from ias.models import Membership, Org, OrgRole, RefreshSession, User
 from ias.secrets import resolve_secrets
 from ias.settings import Settings
+from tests.asgi import framework_app, lifespan
 from tests.conftest import POSTGRES_ADMIN_DSN, REDIS_URL
 
 PASSWORD = "correct horse battery staple"
@@ -82,22 +83,21 @@ def control_settings(
 
 
 @pytest.fixture
-async def control_app(control_settings: Settings) -> AsyncIterator[Starlette]:
+async def control_app(control_settings: Settings) -> AsyncIterator[Any]:
     app = create_app(control_settings, "control")
-    assert isinstance(app, Starlette)
-    async with app.router.lifespan_context(app):
+    async with lifespan(app):
         yield app
 
 
 @pytest.fixture
-async def client(control_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+async def client(control_app: Any) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=control_app, client=("203.0.113.7", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as client:
         yield client
 
 
-def control_context(app: Starlette) -> ControlContext:
-    for route in app.routes:
+def control_context(app: Any) -> ControlContext:
+    for route in framework_app(app).routes:
         inner = getattr(route, "app", None)
         api = getattr(inner, "app", None)
         if api is not None and hasattr(api.state, "control"):
@@ -199,7 +199,7 @@ class WorldBuilder:
 
 
 @pytest.fixture
-def builder(control_app: Starlette, password_hash: str) -> WorldBuilder:
+def builder(control_app: Any, password_hash: str) -> WorldBuilder:
     return WorldBuilder(control_context(control_app), password_hash)
 
 

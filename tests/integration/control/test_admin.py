@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import update
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from ias.contracts.invalidation import KEYS_CHANNEL, Invalidation
 from ias.control.admin import service
@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
 @pytest.fixture
-def published(control_app: Starlette, monkeypatch: pytest.MonkeyPatch) -> list[Invalidation]:
+def published(control_app: ASGIApp, monkeypatch: pytest.MonkeyPatch) -> list[Invalidation]:
     """Key invalidations the control plane publishes during the test."""
     notifier = control_context(control_app).notifier
     original = notifier.publish
@@ -187,7 +187,7 @@ async def test_a_super_admin_cannot_disable_or_demote_themself(
     assert unchanged.status_code == 200
 
 
-async def test_the_last_enabled_super_admin_stays_one(world: World, control_app: Starlette) -> None:
+async def test_the_last_enabled_super_admin_stays_one(world: World, control_app: ASGIApp) -> None:
     # Over HTTP the caller is always another enabled super admin, so this only bites when two
     # super admins demote each other at the same moment: the first commits, the second must
     # then find nobody left. Replay the second one's view inside a transaction rolled back

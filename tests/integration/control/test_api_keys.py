@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from ias.contracts.api_keys import display_prefix, hash_key, is_well_formed
 from ias.contracts.invalidation import KEYS_CHANNEL, Invalidation
@@ -51,25 +51,25 @@ async def created_key(client: httpx.AsyncClient, who: Person, org: uuid.UUID) ->
     return key
 
 
-async def stored_keys(app: Starlette, org: uuid.UUID) -> list[ApiKey]:
+async def stored_keys(app: ASGIApp, org: uuid.UUID) -> list[ApiKey]:
     async with control_context(app).db.session() as session:
         return list((await session.scalars(select(ApiKey).where(ApiKey.org_id == org))).all())
 
 
-async def stored_key(app: Starlette, key_id: str) -> ApiKey:
+async def stored_key(app: ASGIApp, key_id: str) -> ApiKey:
     async with control_context(app).db.session() as session:
         key = await session.get(ApiKey, uuid.UUID(key_id))
     assert key is not None
     return key
 
 
-async def audit_entries(app: Starlette, org: uuid.UUID, action: str) -> list[AuditEntry]:
+async def audit_entries(app: ASGIApp, org: uuid.UUID, action: str) -> list[AuditEntry]:
     query = select(AuditEntry).where(AuditEntry.org_id == org, AuditEntry.action == action)
     async with control_context(app).db.session() as session:
         return list((await session.scalars(query)).all())
 
 
-async def register_model(app: Starlette) -> str:
+async def register_model(app: ASGIApp) -> str:
     now = utcnow()
     model = ModelEntry(
         id=uuid7(),
@@ -84,7 +84,7 @@ async def register_model(app: Starlette) -> str:
     return model.name
 
 
-async def cap_org(app: Starlette, org_id: uuid.UUID, rpm: int | None, tpm: int | None) -> None:
+async def cap_org(app: ASGIApp, org_id: uuid.UUID, rpm: int | None, tpm: int | None) -> None:
     async with control_context(app).db.unit_of_work() as session:
         org = await session.get(Org, org_id)
         assert org is not None
@@ -101,7 +101,7 @@ def assert_error(response: httpx.Response, status: int, param: str | None = None
 
 
 async def test_key_is_well_formed_shown_once_and_stored_as_its_hmac(
-    client: httpx.AsyncClient, control_app: Starlette, world: World
+    client: httpx.AsyncClient, control_app: ASGIApp, world: World
 ) -> None:
     member = world["member"]
     response = await create(client, member, world.org, name="  laptop  ")
@@ -143,7 +143,7 @@ async def test_key_is_well_formed_shown_once_and_stored_as_its_hmac(
 
 
 async def test_list_is_newest_first_and_shows_status(
-    client: httpx.AsyncClient, control_app: Starlette, world: World
+    client: httpx.AsyncClient, control_app: ASGIApp, world: World
 ) -> None:
     owner = world["owner"]
     first = await created_key(client, owner, world.org)
@@ -164,7 +164,7 @@ async def test_list_is_newest_first_and_shows_status(
 
 
 async def test_viewer_cannot_create_and_nothing_is_written(
-    client: httpx.AsyncClient, control_app: Starlette, world: World
+    client: httpx.AsyncClient, control_app: ASGIApp, world: World
 ) -> None:
     response = await create(client, world["viewer"], world.org)
     assert_error(response, 403)
@@ -183,7 +183,7 @@ async def test_outsiders_see_no_keys_of_the_org(client: httpx.AsyncClient, world
 
 
 async def test_member_revokes_own_key_but_not_another_members(
-    client: httpx.AsyncClient, control_app: Starlette, world: World, builder: WorldBuilder
+    client: httpx.AsyncClient, control_app: ASGIApp, world: World, builder: WorldBuilder
 ) -> None:
     member = world["member"]
     colleague = await builder.person("colleague", memberships={world.org: "member"})
@@ -208,7 +208,7 @@ async def test_member_revokes_own_key_but_not_another_members(
 
 
 async def test_admin_revokes_any_key_and_revoking_twice_is_a_no_op(
-    client: httpx.AsyncClient, control_app: Starlette, world: World
+    client: httpx.AsyncClient, control_app: ASGIApp, world: World
 ) -> None:
     key = await created_key(client, world["owner"], world.org)
     url = f"{keys_url(world.org)}/{key['id']}"
@@ -235,7 +235,7 @@ async def test_viewer_cannot_revoke(client: httpx.AsyncClient, world: World) -> 
 
 
 async def test_key_of_another_org_is_404_under_this_orgs_url(
-    client: httpx.AsyncClient, control_app: Starlette, world: World
+    client: httpx.AsyncClient, control_app: ASGIApp, world: World
 ) -> None:
     foreign = await created_key(client, world["other_owner"], world.other_org)
     for who in ("owner", "super_admin"):
@@ -262,7 +262,7 @@ async def test_super_admin_creates_and_revokes_in_any_org(
 
 
 async def test_limits_may_not_exceed_the_orgs(
-    client: httpx.AsyncClient, control_app: Starlette, world: World
+    client: httpx.AsyncClient, control_app: ASGIApp, world: World
 ) -> None:
     owner = world["owner"]
     unlimited = await create(client, owner, world.org, rpm_limit=1_000_000, tpm_limit=10**9)
@@ -282,7 +282,7 @@ async def test_limits_may_not_exceed_the_orgs(
 
 
 async def test_model_allowlist_names_only_registered_models(
-    client: httpx.AsyncClient, control_app: Starlette, world: World
+    client: httpx.AsyncClient, control_app: ASGIApp, world: World
 ) -> None:
     member = world["member"]
     known = await register_model(control_app)
@@ -300,7 +300,7 @@ async def test_model_allowlist_names_only_registered_models(
 
 
 async def test_expiry_must_be_in_the_future_and_is_kept_in_utc(
-    client: httpx.AsyncClient, control_app: Starlette, world: World
+    client: httpx.AsyncClient, control_app: ASGIApp, world: World
 ) -> None:
     member = world["member"]
     past = (utcnow() - timedelta(minutes=1)).isoformat()
@@ -335,7 +335,7 @@ async def test_expiry_must_be_in_the_future_and_is_kept_in_utc(
 )
 async def test_bad_input_is_400_naming_the_field(
     client: httpx.AsyncClient,
-    control_app: Starlette,
+    control_app: ASGIApp,
     world: World,
     body: dict[str, Any],
     param: str,
@@ -346,7 +346,7 @@ async def test_bad_input_is_400_naming_the_field(
 
 
 async def test_revocation_is_published_after_commit(
-    client: httpx.AsyncClient, control_app: Starlette, world: World, heard: Heard
+    client: httpx.AsyncClient, control_app: ASGIApp, world: World, heard: Heard
 ) -> None:
     member = world["member"]
     own = await created_key(client, member, world.org)
@@ -403,7 +403,7 @@ def _expected_status(role: str, rpm: int | None, tpm: int | None, models: list[s
     return 400 if over or models == [] or "not-registered" in (models or []) else 201
 
 
-async def _assert_never_above_creator(app: Starlette, world: World) -> None:
+async def _assert_never_above_creator(app: ASGIApp, world: World) -> None:
     async with control_context(app).db.session() as session:
         registered = set((await session.scalars(select(ModelEntry.name))).all())
     creators = {world[role].id for role in MAY_CREATE}
@@ -431,14 +431,14 @@ async def _try_create(
 
 
 @pytest.fixture
-async def known_models(control_app: Starlette, world: World) -> list[str]:
+async def known_models(control_app: ASGIApp, world: World) -> list[str]:
     """Caps org A at RPM_CAP/TPM_CAP and registers two models."""
     await cap_org(control_app, world.org, RPM_CAP, TPM_CAP)
     return [await register_model(control_app), await register_model(control_app)]
 
 
 async def test_every_role_and_limit_combination_never_exceeds_the_creator(
-    client: httpx.AsyncClient, control_app: Starlette, world: World, known_models: list[str]
+    client: httpx.AsyncClient, control_app: ASGIApp, world: World, known_models: list[str]
 ) -> None:
     for role in CREATORS:
         for rpm in LIMIT_CHOICES:
@@ -463,7 +463,7 @@ async def test_every_role_and_limit_combination_never_exceeds_the_creator(
 )
 async def test_random_requests_never_exceed_the_creator(
     client: httpx.AsyncClient,
-    control_app: Starlette,
+    control_app: ASGIApp,
     world: World,
     known_models: list[str],
     role: str,

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import delete
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from ias.models import User
 from tests.integration.control.conftest import Person, World, WorldBuilder, control_context
@@ -111,7 +111,7 @@ async def test_pages_walk_every_entry_once_newest_first(
 
 
 async def test_actor_email_is_null_once_the_actor_is_deleted(
-    client: httpx.AsyncClient, world: World, builder: WorldBuilder, control_app: Starlette
+    client: httpx.AsyncClient, world: World, builder: WorldBuilder, control_app: ASGIApp
 ) -> None:
     leaver = await builder.person("leaver", memberships={world.org: "owner"})
     await _rename(client, world.org, leaver, "Renamed By Leaver")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import jwt
 import pytest
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from tests.integration.control.conftest import PASSWORD, World, control_context
 
@@ -159,7 +159,7 @@ async def test_wrong_current_password_changes_nothing(
     assert (await _login(client, world["viewer"].email)).status_code == 200
 
 
-def _forged(control_app: Starlette, world: World, **claims: object) -> str:
+def _forged(control_app: ASGIApp, world: World, **claims: object) -> str:
     context = control_app and control_context(control_app)
     now = datetime.now(UTC)
     payload: dict[str, object] = {
@@ -177,7 +177,7 @@ def _forged(control_app: Starlette, world: World, **claims: object) -> str:
 
 
 async def test_token_for_a_session_that_never_existed_is_refused(
-    client: httpx.AsyncClient, control_app: Starlette, world: World
+    client: httpx.AsyncClient, control_app: ASGIApp, world: World
 ) -> None:
     response = await client.get("/api/me", headers=_bearer(_forged(control_app, world)))
     assert response.status_code == 401
@@ -201,7 +201,7 @@ async def test_malformed_authorization_is_401(client: httpx.AsyncClient, header:
 
 
 async def test_failed_login_is_audited_without_the_password(
-    client: httpx.AsyncClient, control_app: Starlette, world: World
+    client: httpx.AsyncClient, control_app: ASGIApp, world: World
 ) -> None:
     from sqlalchemy import select
 

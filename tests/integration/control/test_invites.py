@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, update
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from ias.kit.clock import utcnow
 from ias.models import AuditEntry, Invite, Membership, OrgRole, User
@@ -69,26 +69,26 @@ async def accept_as(client: httpx.AsyncClient, token: str, who: Person) -> httpx
     return await client.post(f"/api/invites/{token}/accept", headers=who.headers)
 
 
-async def stored_invite(app: Starlette, invite_id: str) -> Invite:
+async def stored_invite(app: ASGIApp, invite_id: str) -> Invite:
     async with control_context(app).db.session() as session:
         found = await session.get(Invite, uuid.UUID(invite_id))
     assert found is not None
     return found
 
 
-async def audit_entries(app: Starlette, org: uuid.UUID, action: str) -> list[AuditEntry]:
+async def audit_entries(app: ASGIApp, org: uuid.UUID, action: str) -> list[AuditEntry]:
     query = select(AuditEntry).where(AuditEntry.org_id == org, AuditEntry.action == action)
     async with control_context(app).db.session() as session:
         return list((await session.scalars(query.order_by(AuditEntry.at))).all())
 
 
-async def users_with_email(app: Starlette, email: str) -> int:
+async def users_with_email(app: ASGIApp, email: str) -> int:
     query = select(func.count()).select_from(User).where(User.email_is(email))
     async with control_context(app).db.session() as session:
         return int(await session.scalar(query) or 0)
 
 
-async def expire(app: Starlette, invite_id: str) -> None:
+async def expire(app: ASGIApp, invite_id: str) -> None:
     async with control_context(app).db.unit_of_work() as session:
         await session.execute(
             update(Invite)
@@ -103,7 +103,7 @@ async def my_role(client: httpx.AsyncClient, headers: dict[str, str], org: uuid.
     return roles[0] if roles else None
 
 
-async def sign_in(app: Starlette, email: str, password: str) -> httpx.Response:
+async def sign_in(app: ASGIApp, email: str, password: str) -> httpx.Response:
     # From an address of its own: failed sign-ins by other tests throttle the shared test IP.
     address = "2001:db8::" + ":".join(uuid.uuid4().hex[i : i + 4] for i in range(0, 12, 4))
     transport = httpx.ASGITransport(app=app, client=(address, 50000))
@@ -123,7 +123,7 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
 
 @pytest.mark.redis
 async def test_newcomer_accepts_creates_an_account_and_can_sign_in(
-    client: httpx.AsyncClient, control_app: Starlette, world: World
+    client: httpx.AsyncClient, control_app: ASGIApp, world: World
 ) -> None:
     email = fresh_email("newcomer")
     sent = await created(client, world["owner"], world.org, email, "admin")
@@ -169,7 +169,7 @@ async def test_newcomer_accepts_creates_an_account_and_can_sign_in(
 
 
 async def test_audit_records_creation_and_acceptance_without_the_token(
-    client: httpx.AsyncClient, control_app: Starlette, world: World
+    client: httpx.AsyncClient, control_app: ASGIApp, world: World
 ) -> None:
     sent = await created(client, world["admin"], world.org, fresh_email(), "viewer")
     [made] = await audit_entries(control_app, world.org, "invite.created")
@@ -220,7 +220,7 @@ async def test_signed_in_user_with_another_email_is_refused(
 
 
 async def test_accepting_when_already_a_member_is_409(
-    client: httpx.AsyncClient, control_app: Starlette, world: World, builder: WorldBuilder
+    client: httpx.AsyncClient, control_app: ASGIApp, world: World, builder: WorldBuilder
 ) -> None:
     late = await builder.person("late")
     sent = await created(client, world["owner"], world.org, late.email)
@@ -246,7 +246,7 @@ async def test_bad_bearer_token_is_401_and_no_body_anonymously_is_400(
 
 
 async def test_weak_password_is_refused_and_nothing_is_written(
-    client: httpx.AsyncClient, control_app: Starlette, world: World
+    client: httpx.AsyncClient, control_app: ASGIApp, world: World
 ) -> None:
     email = fresh_email("samantha")
     sent = await created(client, world["owner"], world.org, email)
@@ -264,7 +264,7 @@ async def test_weak_password_is_refused_and_nothing_is_written(
 
 
 async def test_second_accept_is_refused(
-    client: httpx.AsyncClient, control_app: Starlette, world: World
+    client: httpx.AsyncClient, control_app: ASGIApp, world: World
 ) -> None:
     email = fresh_email()
     sent = await created(client, world["owner"], world.org, email)
@@ -275,7 +275,7 @@ async def test_second_accept_is_refused(
 
 
 async def test_concurrent_accepts_let_exactly_one_through(
-    client: httpx.AsyncClient, control_app: Starlette, world: World
+    client: httpx.AsyncClient, control_app: ASGIApp, world: World
 ) -> None:
     email = fresh_email("racer")
     sent = await created(client, world["owner"], world.org, email)
@@ -290,7 +290,7 @@ async def test_concurrent_accepts_let_exactly_one_through(
 
 
 async def test_concurrent_signed_in_accepts_let_exactly_one_through(
-    client: httpx.AsyncClient, control_app: Starlette, world: World, builder: WorldBuilder
+    client: httpx.AsyncClient, control_app: ASGIApp, world: World, builder: WorldBuilder
 ) -> None:
     joiner = await builder.person("twice")
     sent = await created(client, world["owner"], world.org, joiner.email)
@@ -300,7 +300,7 @@ async def test_concurrent_signed_in_accepts_let_exactly_one_through(
 
 
 async def test_expired_invite_is_refused(
-    client: httpx.AsyncClient, control_app: Starlette, world: World, builder: WorldBuilder
+    client: httpx.AsyncClient, control_app: ASGIApp, world: World, builder: WorldBuilder
 ) -> None:
     email = fresh_email()
     sent = await created(client, world["owner"], world.org, email)
@@ -318,7 +318,7 @@ async def test_expired_invite_is_refused(
 
 
 async def test_revoked_invite_is_refused_and_revoking_twice_is_a_no_op(
-    client: httpx.AsyncClient, control_app: Starlette, world: World
+    client: httpx.AsyncClient, control_app: ASGIApp, world: World
 ) -> None:
     email = fresh_email()
     sent = await created(client, world["owner"], world.org, email)
@@ -352,7 +352,7 @@ async def test_admin_cannot_revoke_an_invite_above_what_they_may_grant(
 
 
 async def test_invites_of_another_org_are_404(
-    client: httpx.AsyncClient, control_app: Starlette, world: World
+    client: httpx.AsyncClient, control_app: ASGIApp, world: World
 ) -> None:
     foreign = await created(client, world["other_owner"], world.other_org, fresh_email())
     crossed = await client.delete(
@@ -377,7 +377,7 @@ async def test_unknown_token_is_404(client: httpx.AsyncClient) -> None:
 
 
 async def test_list_shows_status_and_never_a_token(
-    client: httpx.AsyncClient, control_app: Starlette, world: World
+    client: httpx.AsyncClient, control_app: ASGIApp, world: World
 ) -> None:
     owner = world["owner"]
     pending = await created(client, owner, world.org, fresh_email())
@@ -410,7 +410,7 @@ async def test_list_shows_status_and_never_a_token(
 
 
 async def test_email_is_normalized_and_malformed_email_is_400(
-    client: httpx.AsyncClient, control_app: Starlette, world: World
+    client: httpx.AsyncClient, control_app: ASGIApp, world: World
 ) -> None:
     email = fresh_email()
     sent = await created(client, world["owner"], world.org, f"  {email.upper()} ")
@@ -515,7 +515,7 @@ async def _invite_and_join(
     return invitee
 
 
-async def _assert_no_invite_above_its_creator(app: Starlette, org: uuid.UUID) -> None:
+async def _assert_no_invite_above_its_creator(app: ASGIApp, org: uuid.UUID) -> None:
     query = (
         select(Invite.role, Membership.role, User.is_super_admin)
         .join(User, User.id == Invite.created_by)
@@ -532,7 +532,7 @@ async def _assert_no_invite_above_its_creator(app: Starlette, org: uuid.UUID) ->
 
 
 async def test_every_actor_and_role_pair(
-    client: httpx.AsyncClient, control_app: Starlette, world: World, builder: WorldBuilder
+    client: httpx.AsyncClient, control_app: ASGIApp, world: World, builder: WorldBuilder
 ) -> None:
     for actor in (*ROLES, "super_admin"):
         for role in ROLES:
@@ -554,7 +554,7 @@ async def test_every_actor_and_role_pair(
 )
 async def test_chains_of_invites_never_grant_more_than_the_inviter(
     client: httpx.AsyncClient,
-    control_app: Starlette,
+    control_app: ASGIApp,
     builder: WorldBuilder,
     steps: list[tuple[int, str]],
 ) -> None:

@@ -15,12 +15,13 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from ias.control.context import ControlContext
 from ias.kit.clock import utcnow
 from ias.kit.ids import uuid7
 from ias.models import ApiKey, Backend, Invite, ModelEntry, ModelKind, OrgRole
+from tests.asgi import framework_app
 from tests.integration.control.conftest import World, WorldBuilder, control_context
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -311,7 +312,7 @@ async def test_status_matches_the_matrix(
     client: httpx.AsyncClient,
     world: World,
     builder: WorldBuilder,
-    control_app: Starlette,
+    control_app: ASGIApp,
 ) -> None:
     call = await op.prepare(Scene(world, builder, control_context(control_app)))
     headers = {} if caller == "anonymous" else world[caller].headers
@@ -322,7 +323,7 @@ async def test_status_matches_the_matrix(
         assert set(response.json()["error"]) == {"message", "type", "param", "code"}
 
 
-def test_every_route_is_in_the_matrix(control_app: Starlette) -> None:
+def test_every_route_is_in_the_matrix(control_app: ASGIApp) -> None:
     paths = control_context_api(control_app).openapi()["paths"]
     served = {(method.upper(), "/api" + path) for path, ops in paths.items() for method in ops}
     assert len(served) > 30
@@ -331,8 +332,8 @@ def test_every_route_is_in_the_matrix(control_app: Starlette) -> None:
     assert covered - served == set(), "matrix rows for routes that do not exist"
 
 
-def control_context_api(app: Starlette) -> Any:
-    for route in app.routes:
+def control_context_api(app: ASGIApp) -> Any:
+    for route in framework_app(app).routes:
         inner = getattr(getattr(route, "app", None), "app", None)
         if inner is not None and hasattr(inner.state, "control"):
             return inner
@@ -366,7 +367,7 @@ async def test_objects_of_one_org_cannot_be_reached_through_another(
     client: httpx.AsyncClient,
     world: World,
     builder: WorldBuilder,
-    control_app: Starlette,
+    control_app: ASGIApp,
 ) -> None:
     scene = Scene(world, builder, control_context(control_app))
     path, body = await target(scene)

@@ -12,7 +12,7 @@ import httpx
 import orjson
 import pytest
 from sqlalchemy import select
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from ias.contracts.invalidation import FLUSH, MODELS_CHANNEL
 from ias.kit.crypto import Encryptor
@@ -62,25 +62,25 @@ async def add_backend(
     return backend
 
 
-async def stored_model(app: Starlette, model_id: str) -> ModelEntry | None:
+async def stored_model(app: ASGIApp, model_id: str) -> ModelEntry | None:
     async with control_context(app).db.session() as session:
         return await session.get(ModelEntry, uuid.UUID(model_id))
 
 
-async def stored_backends(app: Starlette, model_id: str) -> list[Backend]:
+async def stored_backends(app: ASGIApp, model_id: str) -> list[Backend]:
     async with control_context(app).db.session() as session:
         query = select(Backend).where(Backend.model_id == uuid.UUID(model_id))
         return list((await session.scalars(query)).all())
 
 
-async def audit_of(app: Starlette, target_id: str) -> list[AuditEntry]:
+async def audit_of(app: ASGIApp, target_id: str) -> list[AuditEntry]:
     async with control_context(app).db.session() as session:
         query = select(AuditEntry).where(AuditEntry.target_id == target_id).order_by(AuditEntry.at)
         return list((await session.scalars(query)).all())
 
 
 async def test_super_admin_manages_a_model_from_creation_to_deletion(
-    client: httpx.AsyncClient, world: World, control_app: Starlette
+    client: httpx.AsyncClient, world: World, control_app: ASGIApp
 ) -> None:
     root = world["super_admin"].headers
     model = await create_model(client, world, cached_input_price_per_mtok=0.075)
@@ -115,7 +115,7 @@ async def test_super_admin_manages_a_model_from_creation_to_deletion(
 
 
 async def test_prices_are_stored_as_integer_micro_dollars(
-    client: httpx.AsyncClient, world: World, control_app: Starlette
+    client: httpx.AsyncClient, world: World, control_app: ASGIApp
 ) -> None:
     model = await create_model(client, world, input_price_per_mtok=0.15, output_price_per_mtok=2)
     stored = await stored_model(control_app, model["id"])
@@ -144,7 +144,7 @@ async def test_prices_are_stored_as_integer_micro_dollars(
 async def test_bad_model_fields_are_400_and_write_nothing(
     client: httpx.AsyncClient,
     world: World,
-    control_app: Starlette,
+    control_app: ASGIApp,
     overrides: dict[str, Any],
     param: str,
 ) -> None:
@@ -211,7 +211,7 @@ async def test_unknown_model_is_404(client: httpx.AsyncClient, world: World) -> 
 
 
 async def test_backend_api_key_is_encrypted_and_never_shown(
-    client: httpx.AsyncClient, world: World, control_app: Starlette
+    client: httpx.AsyncClient, world: World, control_app: ASGIApp
 ) -> None:
     root = world["super_admin"].headers
     model = await create_model(client, world)
@@ -241,7 +241,7 @@ async def test_backend_api_key_is_encrypted_and_never_shown(
 
 
 async def test_backend_urls_are_validated_and_deduplicated(
-    client: httpx.AsyncClient, world: World, control_app: Starlette
+    client: httpx.AsyncClient, world: World, control_app: ASGIApp
 ) -> None:
     root = world["super_admin"].headers
     model = await create_model(client, world)
@@ -266,7 +266,7 @@ async def test_backend_urls_are_validated_and_deduplicated(
 
 
 async def test_backends_are_updated_and_removed_only_under_their_model(
-    client: httpx.AsyncClient, world: World, control_app: Starlette
+    client: httpx.AsyncClient, world: World, control_app: ASGIApp
 ) -> None:
     root = world["super_admin"].headers
     model, other = await create_model(client, world), await create_model(client, world)
@@ -289,7 +289,7 @@ async def test_backends_are_updated_and_removed_only_under_their_model(
 
 
 async def test_every_change_is_audited_without_secrets(
-    client: httpx.AsyncClient, world: World, control_app: Starlette
+    client: httpx.AsyncClient, world: World, control_app: ASGIApp
 ) -> None:
     root = world["super_admin"]
     model = await create_model(client, world)
@@ -314,7 +314,7 @@ async def test_every_change_is_audited_without_secrets(
 
 
 async def test_a_patch_that_changes_nothing_is_not_audited(
-    client: httpx.AsyncClient, world: World, control_app: Starlette
+    client: httpx.AsyncClient, world: World, control_app: ASGIApp
 ) -> None:
     model = await create_model(client, world)
     response = await client.patch(
@@ -328,7 +328,7 @@ async def test_a_patch_that_changes_nothing_is_not_audited(
     "who", ["owner", "admin", "member", "viewer", "other_owner", "stranger", None]
 )
 async def test_only_super_admins_touch_the_registry(
-    client: httpx.AsyncClient, world: World, control_app: Starlette, who: str | None
+    client: httpx.AsyncClient, world: World, control_app: ASGIApp, who: str | None
 ) -> None:
     model = await create_model(client, world)
     backend = await add_backend(client, world, model["id"])
@@ -419,7 +419,7 @@ class Listener:
 
 
 @pytest.fixture
-async def listener(control_app: Starlette) -> AsyncIterator[Listener]:
+async def listener(control_app: ASGIApp) -> AsyncIterator[Listener]:
     settings = control_context(control_app).settings
     redis = redis_client(settings)
     notifier = build_notifier(settings, redis)
@@ -435,7 +435,7 @@ async def listener(control_app: Starlette) -> AsyncIterator[Listener]:
 
 @pytest.mark.redis
 async def test_changes_tell_routers_to_reload_models_after_commit(
-    client: httpx.AsyncClient, world: World, control_app: Starlette, listener: Listener
+    client: httpx.AsyncClient, world: World, control_app: ASGIApp, listener: Listener
 ) -> None:
     database = control_context(control_app).db
     name = f"announced-{uuid.uuid4().hex[:8]}"

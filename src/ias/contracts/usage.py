@@ -1,0 +1,88 @@
+"""The usage event: one per request the router admits, version 1.
+
+Minted by the router before it calls a backend (`event_id` and `ts` are fixed then, so every
+redelivery of the same event carries the same ledger key), handed to a `UsageSink`, and
+written exactly once by the ledger consumer. Token counts are what the engine reported; cost
+is integer micro-dollars computed from the model's prices at the time of the request.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import orjson
+
+VERSION = 1
+TOKENS_PER_PRICE_UNIT = 1_000_000  # prices are per million tokens
+
+
+@dataclass(frozen=True, slots=True)
+class UsageEvent:
+    event_id: uuid.UUID
+    ts: datetime
+    org_id: uuid.UUID
+    user_id: uuid.UUID | None
+    api_key_id: uuid.UUID
+    model: str
+    backend_id: uuid.UUID | None
+    endpoint: str
+    http_status: int
+    error_type: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int
+    cost_micros: int
+    latency_ms: int
+    ttft_ms: int | None
+    stream: bool
+    partial: bool
+
+    def encode(self) -> bytes:
+        return orjson.dumps({"v": VERSION, **asdict(self)})
+
+    @classmethod
+    def decode(cls, message: bytes) -> UsageEvent:
+        """Raises ValueError for a message that is not a version-1 usage event."""
+        try:
+            body: dict[str, Any] = orjson.loads(message)
+            if body.pop("v", None) != VERSION:
+                raise ValueError("not a version-1 usage event")
+            for name in ("event_id", "org_id", "api_key_id"):
+                body[name] = uuid.UUID(body[name])
+            for name in ("user_id", "backend_id"):
+                body[name] = uuid.UUID(body[name]) if body.get(name) else None
+            body["ts"] = datetime.fromisoformat(body["ts"])
+            return cls(**body)
+        except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"malformed usage event: {exc}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Prices:
+    """Micro-dollars per million tokens; cached prompt tokens fall back to the input price."""
+
+    input_micros_per_mtok: int
+    output_micros_per_mtok: int
+    cached_input_micros_per_mtok: int | None = None
+
+    def cost_micros(self, prompt_tokens: int, completion_tokens: int, cached_tokens: int) -> int:
+        cached = min(cached_tokens, prompt_tokens)
+        cached_price = self.cached_input_micros_per_mtok
+        if cached_price is None:
+            cached_price = self.input_micros_per_mtok
+        scaled = (
+            (prompt_tokens - cached) * self.input_micros_per_mtok
+            + cached * cached_price
+            + completion_tokens * self.output_micros_per_mtok
+        )
+        # Round half up to whole micro-dollars, in integers: no float ever touches money.
+        return (scaled + TOKENS_PER_PRICE_UNIT // 2) // TOKENS_PER_PRICE_UNIT
+
+
+class UsageSink(Protocol):
+    """Where the router hands events. Must not block the request; may refuse when full."""
+
+    def submit(self, event: UsageEvent) -> None: ...

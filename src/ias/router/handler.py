@@ -1,0 +1,194 @@
+"""One inference request, from the key check to the usage event.
+
+Order matters: key, body, model and backend are settled — and for streams the first event has
+arrived — before any response header is sent, so every failure up to then is a clean HTTP
+error (or a retry on another backend). From admission on, exactly one usage event is emitted,
+in a `finally`, whatever happens: success, backend failure, client gone, or a bug.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import aiohttp
+
+from ias.contracts.keys import KeyRecord
+from ias.errors import (
+    IASError,
+    InternalError,
+    NotFound,
+    PayloadTooLarge,
+    RequestTimeout,
+    UpstreamError,
+)
+from ias.kit.clock import utcnow
+from ias.kit.ids import uuid7
+from ias.router.catalog import Route
+from ias.router.relay import ModelRename, StreamRelay, error_event, relay_whole, stream_failure
+from ias.router.request import InferenceRequest, check_context, parse_request, upstream_body
+from ias.router.state import RouterState
+from ias.router.upstream import open_upstream
+from ias.router.usage import Meter
+
+logger = logging.getLogger("ias.router")
+Scope = dict[str, Any]
+
+
+class ClientGone(Exception):
+    """The client hung up before its request was read: there is no one to answer."""
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+async def read_body(receive: Any, limit: int, deadline: float) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(deadline):
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise ClientGone
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(
+                        f"Request body is larger than the {limit} bytes this API accepts."
+                    )
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    return b"".join(chunks)
+    except TimeoutError:
+        raise RequestTimeout(
+            f"The request body did not arrive within {deadline:g} seconds."
+        ) from None
+
+
+def route_for(state: RouterState, key: KeyRecord, request: InferenceRequest) -> Route:
+    route = state.catalog.get(request.model)
+    if route is None or not key.allows(request.model) or not route.serves(request.endpoint):
+        # One answer for "no such model" and "not yours": names are not probed.
+        raise NotFound(
+            f"The model '{request.model}' does not exist or you do not have access to it.",
+            param="model",
+            code="model_not_found",
+        )
+    check_context(request, route.context_length)
+    return route
+
+
+async def handle_inference(
+    state: RouterState, scope: Scope, receive: Any, send: Any, endpoint: str
+) -> None:
+    key = await state.keys.resolve(header(scope, b"authorization"))
+    raw = await read_body(receive, state.max_body_bytes, state.body_read_seconds)
+    request = parse_request(raw, endpoint)
+    route = route_for(state, key, request)
+    state.last_used.touch(key.key_id)
+    meter = Meter(uuid7(), utcnow(), endpoint, request.stream)
+    try:
+        await _serve(state, scope, receive, send, key, request, route, meter)
+    finally:
+        state.sink.submit(meter.event(key, route))
+
+
+async def _serve(
+    state: RouterState,
+    scope: Scope,
+    receive: Any,
+    send: Any,
+    key: KeyRecord,
+    request: InferenceRequest,
+    route: Route,
+    meter: Meter,
+) -> None:
+    body = upstream_body(request, route.upstream_model, state.cache_salt(key.org_id))
+    relay_task = asyncio.ensure_future(_proxy(state, scope, send, request, route, meter, body))
+    watcher = asyncio.ensure_future(_wait_for_disconnect(receive))
+    try:
+        await asyncio.wait({relay_task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        if not relay_task.done():
+            meter.partial = True  # the client went away: stop the backend at once
+            relay_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await relay_task
+    except IASError as error:
+        meter.failed(error.status, error.type)
+        raise
+    except Exception:
+        meter.failed(500, InternalError.type)
+        raise
+    finally:
+        watcher.cancel()
+
+
+async def _wait_for_disconnect(receive: Any) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _proxy(
+    state: RouterState,
+    scope: Scope,
+    send: Any,
+    request: InferenceRequest,
+    route: Route,
+    meter: Meter,
+    body: bytes,
+) -> None:
+    opened = await open_upstream(
+        state.http(),
+        route,
+        request.endpoint,
+        body,
+        timeouts=state.timeouts,
+        rng=state.rng,
+        request_id=scope.get("state", {}).get("request_id"),
+    )
+    backend, response = opened.backend, opened.response
+    meter.backend_id = backend.id
+    rename = ModelRename(route.upstream_model, route.name)
+    try:
+        if request.stream and response.status == 200:
+            await _stream(state, send, request, response, meter, rename)
+        else:
+            await relay_whole(response, send, meter, rename, state.timeouts.total)
+        backend.succeeded()
+    finally:
+        backend.outstanding -= 1
+        response.close()
+
+
+async def _stream(
+    state: RouterState,
+    send: Any,
+    request: InferenceRequest,
+    response: aiohttp.ClientResponse,
+    meter: Meter,
+    rename: ModelRename,
+) -> None:
+    relay = StreamRelay(request, response, send, meter, rename, state.timeouts.between_chunks)
+    try:
+        async with asyncio.timeout(state.timeouts.total):
+            first = await relay.next_event(state.timeouts.first_token)
+            if not first:
+                raise UpstreamError("The backend ended the stream without sending anything.")
+            await relay.start()
+            await relay.run(first)
+    except (IASError, aiohttp.ClientError, TimeoutError) as exc:
+        error = stream_failure(exc)
+        if not relay.started:
+            raise error from None
+        meter.failed(error.status, error.type)
+        meter.partial = True
+        logger.warning("stream from backend failed after it started: %s", error.message)
+        await relay.emit(error_event(error))
+        await send({"type": "http.response.body", "body": b""})

@@ -1,0 +1,157 @@
+"""API key resolution for the hot path: a bounded in-process cache in front of the database.
+
+* A malformed key (prefix, length, alphabet, checksum) is refused before any I/O.
+* Hits are served from memory: positive entries live `ttl` seconds, negative ones (unknown,
+  revoked, orphaned keys) `negative_ttl`; concurrent misses for one key share one query.
+* Invalidations pushed by the control plane evict a key by its hash, or flush everything;
+  the TTL bounds staleness if a message is ever lost.
+* If the database is unreachable, cached keys keep working and unknown keys get 503, never 200.
+* Expiry is checked on every request, not only when the entry is loaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from ias.contracts.api_keys import hash_key, is_well_formed
+from ias.contracts.invalidation import Invalidation
+from ias.contracts.keys import KeyRecord
+from ias.errors import Unauthorized, Unavailable
+from ias.kit.clock import utcnow
+from ias.kit.db import Database
+from ias.models import ApiKey, Membership, Org, OrgRole, User
+
+MAX_ENTRIES = 100_000
+_KEY_ROLES = (OrgRole.MEMBER, OrgRole.ADMIN, OrgRole.OWNER)
+INVALID_KEY = (
+    "Incorrect API key provided. You can find your API keys in the IAS portal "
+    "(or create one with POST /api/orgs/{org_id}/api-keys)."
+)
+
+
+def _refused(code: str = "invalid_api_key", message: str = INVALID_KEY) -> Unauthorized:
+    return Unauthorized(message, code=code)
+
+
+class KeyResolver:
+    def __init__(
+        self,
+        db: Database,
+        secret: str,
+        *,
+        ttl: float,
+        negative_ttl: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._db = db
+        self._secret = secret
+        self._ttl = ttl
+        self._negative_ttl = negative_ttl
+        self._clock = clock
+        self._cache: OrderedDict[str, tuple[KeyRecord | None, float]] = OrderedDict()
+        self._loading: dict[str, asyncio.Future[KeyRecord | None]] = {}
+
+    async def resolve(self, authorization: str | None) -> KeyRecord:
+        key = _bearer(authorization)
+        key_hash = hash_key(key, self._secret)
+        entry = self._cache.get(key_hash)
+        if entry is not None and entry[1] > self._clock():
+            record = entry[0]
+        else:
+            record = await self._load_once(key_hash)
+        if record is None:
+            raise _refused()
+        if record.expires_at is not None and record.expires_at <= utcnow():
+            raise _refused("expired_api_key", "This API key has expired; create a new one.")
+        return record
+
+    def invalidate(self, message: bytes) -> None:
+        """Notifier handler for the key channel."""
+        notice = Invalidation.decode(message)
+        if notice.flush:
+            self._cache.clear()
+        for key_hash in notice.key_hashes:
+            self._cache.pop(key_hash, None)
+
+    async def _load_once(self, key_hash: str) -> KeyRecord | None:
+        pending = self._loading.get(key_hash)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[KeyRecord | None] = asyncio.get_running_loop().create_future()
+        self._loading[key_hash] = future
+        try:
+            record = await self._fetch(key_hash)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters re-raise it, nobody else must log it
+            raise
+        finally:
+            self._loading.pop(key_hash, None)
+        future.set_result(record)
+        self._store(key_hash, record)
+        return record
+
+    def _store(self, key_hash: str, record: KeyRecord | None) -> None:
+        ttl = self._ttl if record is not None else self._negative_ttl
+        self._cache[key_hash] = (record, self._clock() + ttl)
+        self._cache.move_to_end(key_hash)
+        while len(self._cache) > MAX_ENTRIES:
+            self._cache.popitem(last=False)
+
+    async def _fetch(self, key_hash: str) -> KeyRecord | None:
+        query = (
+            select(ApiKey, Org, User, Membership.role)
+            .join(Org, Org.id == ApiKey.org_id)
+            .join(User, User.id == ApiKey.created_by)
+            .outerjoin(
+                Membership,
+                (Membership.org_id == ApiKey.org_id) & (Membership.user_id == ApiKey.created_by),
+            )
+            .where(ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None))
+        )
+        try:
+            async with self._db.session() as session:
+                row = (await session.execute(query)).first()
+        except (SQLAlchemyError, OSError) as exc:
+            raise Unavailable(
+                "API keys cannot be checked right now; retry shortly.", code="key_store_down"
+            ) from exc
+        if row is None:
+            return None
+        key, org, user, role = row
+        # A key never outlives its creator's right to hold one.
+        if user.disabled or (role not in _KEY_ROLES and not user.is_super_admin):
+            return None
+        return KeyRecord(
+            key_id=key.id,
+            key_hash=key_hash,
+            org_id=org.id,
+            user_id=user.id,
+            models=frozenset(key.models) if key.models is not None else None,
+            expires_at=key.expires_at,
+            rpm_limit=key.rpm_limit,
+            tpm_limit=key.tpm_limit,
+            org_rpm_limit=org.rpm_limit,
+            org_tpm_limit=org.tpm_limit,
+            org_monthly_token_quota=org.monthly_token_quota,
+            org_monthly_budget_micros=org.monthly_budget_micros,
+        )
+
+
+def _bearer(authorization: str | None) -> str:
+    if not authorization:
+        raise _refused(
+            "missing_api_key",
+            "You didn't provide an API key. Send it as 'Authorization: Bearer ias_...'.",
+        )
+    scheme, _, key = authorization.partition(" ")
+    key = key.strip()
+    if scheme.lower() != "bearer" or not is_well_formed(key):
+        raise _refused()
+    return key

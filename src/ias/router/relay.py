@@ -1,0 +1,171 @@
+"""Relaying a backend's answer to the client, and reading its usage on the way.
+
+Streams are relayed event by event, as soon as each arrives, byte for byte. The router reads
+each event (it must see usage and errors) but rewrites bytes only where it must:
+
+* the usage-only final chunk it asked for is dropped when the client did not ask for it;
+* per-chunk running usage it asked for is blanked (`"usage":null`) when the client did not ask
+  for continuous usage;
+* the backend's model name is replaced by the public one when they differ.
+
+A backend that fails mid-stream leaves the client an SSE error event and no `[DONE]`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import orjson
+
+from ias.errors import IASError, UpstreamError, UpstreamTimeout
+from ias.router.request import InferenceRequest
+from ias.router.usage import Meter
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+DATA = b"data: "
+DONE = b"[DONE]"
+SSE_HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+]
+
+
+class ModelRename:
+    """Swaps `"model":"<upstream>"` for the public name, only when the two differ."""
+
+    def __init__(self, upstream: str, public: str) -> None:
+        self.old = b'"model":' + orjson.dumps(upstream)
+        self.new = b'"model":' + orjson.dumps(public)
+        self.active = upstream != public
+
+    def __call__(self, data: bytes) -> bytes:
+        return data.replace(self.old, self.new, 1) if self.active else data
+
+
+def error_event(error: IASError) -> bytes:
+    return DATA + error.body() + b"\n\n"
+
+
+async def relay_whole(
+    response: aiohttp.ClientResponse,
+    send: Send,
+    meter: Meter,
+    rename: ModelRename,
+    total_timeout: float,
+) -> None:
+    async with asyncio.timeout(total_timeout):
+        payload = await response.read()
+    if response.status < 400:
+        try:
+            meter.saw_usage(orjson.loads(payload).get("usage"))
+        except (orjson.JSONDecodeError, AttributeError):
+            raise UpstreamError("The backend answered with a body that is not JSON.") from None
+        payload = rename(payload)
+    else:
+        meter.failed(response.status, "upstream_" + str(response.status))
+    content_type = response.headers.get("content-type", "application/json").encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": response.status,
+            "headers": [(b"content-type", content_type)],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+class StreamRelay:
+    def __init__(
+        self,
+        request: InferenceRequest,
+        response: aiohttp.ClientResponse,
+        send: Send,
+        meter: Meter,
+        rename: ModelRename,
+        between_chunks: float,
+    ) -> None:
+        self.request = request
+        self.response = response
+        self.send = send
+        self.meter = meter
+        self.rename = rename
+        self.between_chunks = between_chunks
+        self.started = False
+
+    async def next_event(self, within: float) -> bytes:
+        """One SSE event (up to its blank line), or b"" at the end of the stream."""
+        async with asyncio.timeout(within):
+            try:
+                return await self.response.content.readuntil(b"\n\n")
+            except aiohttp.http_exceptions.LineTooLong as exc:  # pragma: no cover - defensive
+                raise UpstreamError("The backend sent an event too large to relay.") from exc
+
+    async def start(self) -> None:
+        self.started = True
+        await self.send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+
+    async def emit(self, data: bytes) -> None:
+        await self.send({"type": "http.response.body", "body": data, "more_body": True})
+
+    async def run(self, first_event: bytes) -> None:
+        """Relay from the first event (already read, before headers were sent) to the end."""
+        event = first_event
+        while event:
+            outgoing = self.process(event)
+            if outgoing is not None:
+                await self.emit(outgoing)
+            if event.startswith(DATA + DONE):
+                break
+            event = await self.next_event(self.between_chunks)
+        else:
+            raise UpstreamError("The backend closed the stream before it was finished.")
+        await self.send({"type": "http.response.body", "body": b""})
+
+    def process(self, event: bytes) -> bytes | None:
+        if not event.startswith(DATA):
+            return event  # comments and keep-alives pass through
+        payload = event[len(DATA) :].strip()
+        if payload == DONE:
+            return event
+        try:
+            chunk = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            raise UpstreamError("The backend sent a stream event that is not JSON.") from None
+        if not isinstance(chunk, dict):
+            return event
+        if "error" in chunk:
+            self.meter.failed(502, "upstream_stream_error")
+            return event
+        usage = chunk.get("usage")
+        if usage is not None:
+            self.meter.saw_usage(usage)
+        choices = chunk.get("choices")
+        if choices:
+            self.meter.saw_first_token()
+        elif usage is not None and not self.request.client_wants_usage:
+            return None  # the usage-only chunk the router asked for on its own behalf
+        if usage is not None and choices and not self.request.client_wants_continuous_usage:
+            event = _blank_usage(event, usage)
+        return self.rename(event)
+
+
+def _blank_usage(event: bytes, usage: Any) -> bytes:
+    """`"usage":{…}` → `"usage":null`, splicing the bytes when the engine wrote them compactly."""
+    encoded = b'"usage":' + orjson.dumps(usage)
+    if encoded in event:
+        return event.replace(encoded, b'"usage":null', 1)
+    chunk = orjson.loads(event[len(DATA) :])
+    chunk["usage"] = None
+    return DATA + orjson.dumps(chunk) + b"\n\n"
+
+
+def stream_failure(exc: BaseException) -> IASError:
+    if isinstance(exc, IASError):
+        return exc
+    if isinstance(exc, TimeoutError):
+        return UpstreamTimeout("The backend stopped sending tokens; the stream was cut off.")
+    return UpstreamError("The connection to the backend was lost in the middle of the stream.")
