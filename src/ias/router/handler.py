@@ -92,26 +92,25 @@ async def handle_inference(
     raw = await read_body(receive, state.max_body_bytes, state.body_read_seconds)
     request = parse_request(raw, endpoint)
     route = route_for(state, key, request)
+    body = upstream_body(request, route.upstream_model, state.cache_salt(key.org_id))
     state.last_used.touch(key.key_id)
-    meter = Meter(uuid7(), utcnow(), endpoint, request.stream)
+    meter = Meter(uuid7(), utcnow(), endpoint, request.stream)  # admitted from here on
     try:
-        await _serve(state, scope, receive, send, key, request, route, meter)
+        await _serve(state, receive, send, request, route, meter, body)
     finally:
         state.sink.submit(meter.event(key, route))
 
 
 async def _serve(
     state: RouterState,
-    scope: Scope,
     receive: Any,
     send: Any,
-    key: KeyRecord,
     request: InferenceRequest,
     route: Route,
     meter: Meter,
+    body: bytes,
 ) -> None:
-    body = upstream_body(request, route.upstream_model, state.cache_salt(key.org_id))
-    relay_task = asyncio.ensure_future(_proxy(state, scope, send, request, route, meter, body))
+    relay_task = asyncio.ensure_future(_proxy(state, send, request, route, meter, body))
     watcher = asyncio.ensure_future(_wait_for_disconnect(receive))
     try:
         await asyncio.wait({relay_task, watcher}, return_when=asyncio.FIRST_COMPLETED)
@@ -137,7 +136,6 @@ async def _wait_for_disconnect(receive: Any) -> None:
 
 async def _proxy(
     state: RouterState,
-    scope: Scope,
     send: Any,
     request: InferenceRequest,
     route: Route,
@@ -151,7 +149,8 @@ async def _proxy(
         body,
         timeouts=state.timeouts,
         rng=state.rng,
-        request_id=scope.get("state", {}).get("request_id"),
+        # The engine logs the request under the usage event's id: the two can be matched.
+        request_id=str(meter.event_id),
     )
     backend, response = opened.backend, opened.response
     meter.backend_id = backend.id

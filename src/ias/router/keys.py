@@ -56,6 +56,7 @@ class KeyResolver:
         self._clock = clock
         self._cache: OrderedDict[str, tuple[KeyRecord | None, float]] = OrderedDict()
         self._loading: dict[str, asyncio.Future[KeyRecord | None]] = {}
+        self._generation = 0
 
     async def resolve(self, authorization: str | None) -> KeyRecord:
         key = _bearer(authorization)
@@ -74,27 +75,38 @@ class KeyResolver:
     def invalidate(self, message: bytes) -> None:
         """Notifier handler for the key channel."""
         notice = Invalidation.decode(message)
+        # Lookups in flight may have read the old row: they must not cache what they found.
+        self._generation += 1
         if notice.flush:
             self._cache.clear()
+            self._loading.clear()
         for key_hash in notice.key_hashes:
             self._cache.pop(key_hash, None)
+            self._loading.pop(key_hash, None)
 
     async def _load_once(self, key_hash: str) -> KeyRecord | None:
-        pending = self._loading.get(key_hash)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[KeyRecord | None] = asyncio.get_running_loop().create_future()
-        self._loading[key_hash] = future
-        try:
-            record = await self._fetch(key_hash)
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: waiters re-raise it, nobody else must log it
-            raise
-        finally:
-            self._loading.pop(key_hash, None)
-        future.set_result(record)
-        self._store(key_hash, record)
+        """One database lookup per key at a time, shared by every request that needs it.
+
+        The lookup runs as its own task, so a request that is cancelled (its client left)
+        does not cancel it for the others waiting on the same key.
+        """
+        task = self._loading.get(key_hash)
+        if task is None:
+            task = asyncio.ensure_future(self._fetch_and_store(key_hash, self._generation))
+            self._loading[key_hash] = task
+            task.add_done_callback(lambda done: self._forget(key_hash, done))
+        return await asyncio.shield(task)
+
+    def _forget(self, key_hash: str, task: asyncio.Future[KeyRecord | None]) -> None:
+        if self._loading.get(key_hash) is task:
+            del self._loading[key_hash]
+        if not task.cancelled():
+            task.exception()  # retrieved: waiters re-raise it, nobody else must log it
+
+    async def _fetch_and_store(self, key_hash: str, generation: int) -> KeyRecord | None:
+        record = await self._fetch(key_hash)
+        if generation == self._generation:
+            self._store(key_hash, record)
         return record
 
     def _store(self, key_hash: str, record: KeyRecord | None) -> None:

@@ -80,11 +80,14 @@ def parse_request(raw: bytes, endpoint: str) -> InferenceRequest:
     stream = body.get("stream", False)
     if not isinstance(stream, bool) and stream is not None:
         raise _invalid("'stream' must be a boolean.", "stream", "invalid_type")
-    stream = bool(stream) and endpoint != "embeddings"
-    wants_usage, wants_continuous = _stream_options(body, stream)
-    max_tokens = _optional_int(body, "max_completion_tokens", 1, None)
-    if max_tokens is None:
-        max_tokens = _optional_int(body, "max_tokens", 1, None)
+    if endpoint == "embeddings":
+        stream, wants_usage, wants_continuous = False, False, False
+    else:
+        stream = bool(stream)
+        wants_usage, wants_continuous = _stream_options(body, stream)
+    newer = _optional_int(body, "max_completion_tokens", 1, None)
+    older = _optional_int(body, "max_tokens", 1, None)
+    max_tokens = newer if newer is not None else older
     n = _optional_int(body, "n", 1, MAX_N) or 1
     return InferenceRequest(
         endpoint, body, model, stream, wants_usage, wants_continuous, max_tokens, n
@@ -95,7 +98,8 @@ def check_context(request: InferenceRequest, context_length: int | None) -> None
     wanted = request.max_tokens
     if context_length is None or wanted is None or wanted <= context_length:
         return
-    param = "max_completion_tokens" if "max_completion_tokens" in request.body else "max_tokens"
+    uses_new_name = request.body.get("max_completion_tokens") is not None
+    param = "max_completion_tokens" if uses_new_name else "max_tokens"
     raise _invalid(
         f"'{param}' is {wanted}, but this model's maximum context length is "
         f"{context_length} tokens.",
@@ -117,4 +121,8 @@ def upstream_body(request: InferenceRequest, upstream_model: str, cache_salt: st
             "include_usage": True,
             "continuous_usage_stats": True,
         }
-    return orjson.dumps(body)
+    try:
+        return orjson.dumps(body)
+    except orjson.JSONEncodeError:
+        # orjson reads deeper nesting than it writes; such a body is not worth forwarding.
+        raise _invalid("The request body is nested too deeply.", None, "invalid_json") from None
