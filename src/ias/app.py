@@ -21,6 +21,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ias.body_limit import BodyLimitMiddleware
 from ias.control.api import create_control_api
 from ias.control.context import build_control_context
+from ias.demo import ENGINE_PATH, engine_config
+from ias.engine import create_engine_app
 from ias.health import ReadinessCheck, health_routes
 from ias.http_errors import UnhandledErrorMiddleware, install_error_handlers
 from ias.kit.db import Database
@@ -78,6 +80,9 @@ class DataPlaneFirst:
 
 def create_app(settings: Settings, process: Process | str = Process.ALL) -> ASGIApp:
     process = Process(process)
+    if process is Process.MOCK_ENGINE:
+        # The engine is its own app, with vLLM's own /health and /metrics.
+        return create_engine_app(engine_config(settings.engine))
     db = Database.from_url(settings.effective_database_url) if process in _NEEDS_DATABASE else None
     redis = redis_client(settings) if process in _NEEDS_REDIS else None
     notifier = build_notifier(settings, redis)
@@ -90,6 +95,8 @@ def create_app(settings: Settings, process: Process | str = Process.ALL) -> ASGI
             create_control_api(context), settings.control.max_body_bytes
         )
         routes.append(Mount("/api", app=control_api))
+    if process is Process.ALL:
+        routes.append(Mount(ENGINE_PATH, app=create_engine_app(engine_config(settings.engine))))
     router = None
     if process in _SERVES_ROUTER and db is not None:
         router = build_router(settings, db, notifier, MemoryUsageSink())

@@ -78,6 +78,9 @@ class EngineSettings(BaseModel):
     prompt_seconds_per_token: float = Field(default=0.0, ge=0)
     seconds_per_token: float = Field(default=0.0, ge=0)
     max_concurrency: int = Field(default=64, ge=1)
+    max_model_len: int = Field(default=4096, ge=16)
+    chat_models: list[str] = ["demo-chat"]
+    embedding_models: list[str] = ["demo-embed"]
 
 
 class Settings(BaseSettings):

@@ -15,6 +15,7 @@ from ias.app import create_app
 from ias.bootstrap import INITIAL_ADMIN_EMAIL, ensure_initial_super_admin
 from ias.cli.output import fail, one_line_errors, say, show_initial_admin
 from ias.cli.startup import bind_port, migrate, open_database, process_settings
+from ias.demo import engine_url, ensure_demo_models
 from ias.kit.logging import configure_logging
 from ias.secrets import load_settings
 from ias.settings import Settings
@@ -45,7 +46,7 @@ def up(host: HostOption = None, port: PortOption = None) -> None:
     settings = process_settings()
     host, port = host or settings.server.host, port or settings.server.port
     with bind_port(host, port) as sock:
-        password = asyncio.run(_prepare_all_in_one(settings))
+        password = asyncio.run(_prepare_all_in_one(settings, engine_url(host, port)))
         if password is not None:
             show_initial_admin(INITIAL_ADMIN_EMAIL, password)
         say(f"IAS is starting on http://{_url_host(host)}:{port}{_data_note(settings)}")
@@ -66,10 +67,11 @@ def serve(
         _run(create_app(settings, process.value), sock, settings)
 
 
-async def _prepare_all_in_one(settings: Settings) -> str | None:
+async def _prepare_all_in_one(settings: Settings, engine: str) -> str | None:
     db = await open_database(settings)
     try:
         await migrate(settings)
+        await ensure_demo_models(db, settings.engine, engine)
         return await ensure_initial_super_admin(db)
     finally:
         await db.dispose()
