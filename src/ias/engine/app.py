@@ -3,6 +3,7 @@
 Routes (vLLM's, plus the test hooks under `/mock`):
 
     GET  /health                 200, empty body
+    GET  /ready                  200 {"status": "ready", "checks": {}}, as every IAS process
     GET  /metrics                Prometheus text, vLLM's metric names
     GET  /v1/models              the configured models
     GET  /v1/models/{id}         one model, or 404
@@ -48,6 +49,7 @@ JobBuilder = Callable[[Json, str, EngineConfig, Catalog], Job]
 
 _MODELS_PREFIX = "/v1/models/"
 _TEXT = b"text/plain; charset=utf-8"
+_READY = b'{"status":"ready","checks":{}}'
 
 
 def _route_path(scope: Scope) -> str:
@@ -80,6 +82,7 @@ class EngineApp:
         self.state = State({"config": config, "token_log": self.token_log, "metrics": self.metrics})
         self._routes: dict[tuple[str, str], Handler] = {
             ("GET", "/health"): self._health,
+            ("GET", "/ready"): self._ready,
             ("GET", "/metrics"): self._metrics,
             ("GET", "/v1/models"): self._models,
             ("POST", CHAT): partial(self._generate, build_chat_job, CHAT),
@@ -136,6 +139,10 @@ class EngineApp:
 
     async def _health(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send_whole(send, 200, b"", [], _TEXT)
+
+    async def _ready(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # The engine depends on no store, so it is ready as soon as it is alive.
+        await send_whole(send, 200, _READY, [])
 
     async def _metrics(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send_whole(send, 200, self.metrics.render(), [], CONTENT_TYPE)
