@@ -14,6 +14,8 @@ from typing import Any
 
 import uvicorn
 
+from ias.server import header_deadline_protocol
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -22,7 +24,7 @@ def free_port() -> int:
 
 
 class ServerThread:
-    def __init__(self, app: Any, port: int | None = None) -> None:
+    def __init__(self, app: Any, port: int | None = None, header_timeout: float = 10.0) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
@@ -30,7 +32,7 @@ class ServerThread:
             host="127.0.0.1",
             port=self.port,
             loop="asyncio",
-            http="httptools",
+            http=header_deadline_protocol(header_timeout),
             lifespan="on",
             log_config=None,
             access_log=False,

@@ -43,6 +43,8 @@ class ServerSettings(BaseModel):
 
     host: str = "127.0.0.1"
     port: Port = 8000
+    # Slow clients: headers must arrive this fast, or the connection is closed.
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
 
 
 class RouterSettings(BaseModel):

@@ -18,6 +18,7 @@ from ias.cli.startup import bind_port, migrate, open_database, process_settings
 from ias.demo import engine_url, ensure_demo_models
 from ias.kit.logging import configure_logging
 from ias.secrets import load_settings
+from ias.server import header_deadline_protocol
 from ias.settings import Settings
 
 
@@ -85,7 +86,7 @@ def _run(app: ASGIApp, sock: socket.socket, settings: Settings) -> None:
         host=host,
         port=port,
         loop="uvloop",
-        http="httptools",
+        http=header_deadline_protocol(settings.server.header_timeout_seconds),
         lifespan="on",
         log_config=None,  # our logging: one JSON line per record, request ids included
         access_log=False,  # a log line per request costs the hot path; usage events record them
