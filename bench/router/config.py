@@ -1,0 +1,85 @@
+"""What one benchmark run does: its knobs, and the exact requests every arm receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+MODEL = "bench-chat"
+PROMPT = "Say hello to the benchmark in a few words."
+MAX_TOKENS = 16
+
+
+@dataclass(frozen=True, slots=True)
+class BenchConfig:
+    rounds: int = 3
+    connections: int = 64
+    throughput_seconds: float = 10.0
+    rates: tuple[int, ...] = (50, 200, 1000)
+    rate_seconds: float = 5.0
+    streams: int = 50
+    stream_chunks: int = 20
+    token_delay_seconds: float = 0.005
+    warmup_seconds: float = 2.0
+    litellm_bin: Path | None = None
+    force_python_loadgen: bool = False
+    results_dir: Path = Path("bench/results")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One arm as a load generator sees it: where to send, with which headers and bodies."""
+
+    name: str
+    base_url: str  # ends in /v1
+    headers: dict[str, str]
+    chat_body: bytes
+    stream_body: bytes
+    pid: int = 0  # the process whose CPU and memory are the arm's cost (0: not tracked)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def chat_url(self) -> str:
+        return self.base_url + "/chat/completions"
+
+    def spec(self, **options: Any) -> bytes:
+        """What a load generator process reads on its standard input."""
+        return orjson.dumps(
+            {
+                "url": self.chat_url,
+                "headers": self.headers,
+                "chat_body": self.chat_body.decode(),
+                "stream_body": self.stream_body.decode(),
+                **options,
+            }
+        )
+
+
+def chat_body(seed: int) -> bytes:
+    """The non-streamed request of the throughput and latency phases."""
+    return orjson.dumps(
+        {
+            "model": MODEL,
+            "messages": [{"role": "user", "content": PROMPT}],
+            "max_tokens": MAX_TOKENS,
+            "seed": seed,
+        }
+    )
+
+
+def stream_body(seed: int, chunks: int, token_delay: float) -> bytes:
+    """A streamed request for `chunks` token chunks, the engine pausing between them."""
+    return orjson.dumps(
+        {
+            "model": MODEL,
+            "messages": [{"role": "user", "content": PROMPT}],
+            "max_tokens": chunks,
+            "seed": seed,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "mock": {"delay": token_delay},
+        }
+    )
