@@ -10,7 +10,7 @@ import pytest
 
 from ias.engine import EngineApp
 from ias.engine.tokenizer import count_tokens
-from tests.unit.engine.openai_shapes import CHAT_COMPLETION, ERROR, assert_conforms
+from tests.openai_shapes import CHAT_COMPLETION, ERROR, assert_conforms
 from tests.unit.engine.support import (
     CHAT_MODEL,
     EMBED_MODEL,

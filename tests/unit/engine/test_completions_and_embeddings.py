@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from ias.engine.tokenizer import count_tokens
-from tests.unit.engine.openai_shapes import COMPLETION, EMBEDDINGS, ERROR, assert_conforms
+from tests.openai_shapes import COMPLETION, EMBEDDINGS, ERROR, assert_conforms
 from tests.unit.engine.support import (
     CHAT_MODEL,
     EMBED_MODEL,

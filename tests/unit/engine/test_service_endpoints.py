@@ -8,7 +8,7 @@ import orjson
 from ias.engine import EngineApp, create_engine_app
 from ias.kit.requestid import RequestIdMiddleware
 from tests.asgi import lifespan
-from tests.unit.engine.openai_shapes import ERROR, MODEL, MODEL_LIST, assert_conforms
+from tests.openai_shapes import ERROR, MODEL, MODEL_LIST, assert_conforms
 from tests.unit.engine.support import (
     CHAT_MODEL,
     EMBED_MODEL,

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from ias.engine import EngineApp
-from tests.unit.engine.openai_shapes import CHAT_CHUNK, COMPLETION_CHUNK, USAGE, assert_conforms
+from tests.openai_shapes import CHAT_CHUNK, COMPLETION_CHUNK, USAGE, assert_conforms
 from tests.unit.engine.support import CHAT_MODEL, chat_body, sse_events
 
 CHAT = "/v1/chat/completions"
