@@ -1,0 +1,80 @@
+"""One measurement of one arm: throughput, latency at a fixed rate, or streaming.
+
+Each phase runs its load generator in a separate process on the client core and reads the
+arm's CPU time around it, so CPU per request is the arm's own cost, not the client's.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from bench.router import wrk
+from bench.router.config import BenchConfig, Target
+from bench.router.processes import CLIENT_CORE, REPO, Pinning
+from bench.router.procstat import cpu_seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    config: BenchConfig
+    pinning: Pinning
+    workdir: Path
+    use_wrk: bool
+
+
+def python_loadgen(context: Context, mode: str, target: Target, **options: Any) -> dict[str, Any]:
+    command = [*context.pinning.prefix(CLIENT_CORE), sys.executable, "-m", "bench.router.loadgen"]
+    done = subprocess.run(
+        [*command, mode], input=target.spec(**options), capture_output=True, cwd=REPO, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the {mode} load generator failed:\n{done.stderr.decode()[-2000:]}")
+    result: dict[str, Any] = orjson.loads(done.stdout)
+    return result
+
+
+def _cpu(target: Target) -> float:
+    return cpu_seconds(target.pid) if target.pid else math.nan
+
+
+def _per(cpu_used: float, count: int) -> float:
+    return cpu_used * 1000 / count if count else math.nan
+
+
+def throughput(context: Context, target: Target, seconds: float | None = None) -> dict[str, Any]:
+    seconds = context.config.throughput_seconds if seconds is None else seconds
+    before = _cpu(target)
+    if context.use_wrk:
+        result = wrk.run(
+            context.pinning.prefix(CLIENT_CORE),
+            target.chat_url,
+            target.chat_body,
+            target.headers,
+            connections=context.config.connections,
+            seconds=seconds,
+            workdir=context.workdir,
+        )
+    else:
+        result = python_loadgen(
+            context, "closed", target, connections=context.config.connections, seconds=seconds
+        )
+    result["cpu_ms_per_request"] = _per(_cpu(target) - before, result["requests"])
+    return result
+
+
+def fixed_rate(context: Context, target: Target, rate: int) -> dict[str, Any]:
+    return python_loadgen(context, "open", target, rate=rate, seconds=context.config.rate_seconds)
+
+
+def streaming(context: Context, target: Target) -> dict[str, Any]:
+    before = _cpu(target)
+    result = python_loadgen(context, "stream", target, streams=context.config.streams)
+    result["cpu_ms_per_stream"] = _per(_cpu(target) - before, result["streams"] - result["errors"])
+    return result
