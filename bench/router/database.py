@@ -58,7 +58,7 @@ async def _seed(url: str, api_key_secret: str, model: str, engine_url: str) -> s
     user = User(
         id=uuid7(),
         email=f"bench-{tag}@example.com",
-        password_hash="x",  # never logs in
+        password_hash=secrets.token_hex(16),  # not an argon2 hash: this user cannot log in
         name="Bench",
         created_at=now,
         updated_at=now,

@@ -93,8 +93,9 @@ class Server:
             except (urllib.error.URLError, OSError):
                 pass
             time.sleep(0.1)
-        raise SystemExit(f"{self.name} did not answer {path} within {timeout:g} s:\n"
-                         f"{self.log_tail()}")
+        raise SystemExit(
+            f"{self.name} did not answer {path} within {timeout:g} s:\n{self.log_tail()}"
+        )
 
     def log_tail(self, lines: int = 30) -> str:
         try:

@@ -66,11 +66,11 @@ def cpu_seconds(root: int) -> float:
     return ticks / CLOCK_TICKS
 
 
-def rss_mib(root: int) -> float:
-    """Resident memory of `root` and its live descendants, in MiB."""
+def rss_mb(root: int) -> float:
+    """Resident memory of `root` and its live descendants, in MB (10^6 bytes)."""
     kib = 0
     for pid in process_tree(root):
         text = _read(PROC / str(pid) / "status")
         if text is not None:
             kib += parse_rss_kib(text)
-    return kib / 1024
+    return kib * 1024 / 1e6

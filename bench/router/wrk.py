@@ -43,7 +43,8 @@ def _long_string(text: str) -> str:
 
 def lua_script(body: bytes, headers: dict[str, str]) -> str:
     lines = ['wrk.method = "POST"', f"wrk.body = {_long_string(body.decode())}"]
-    lines += [f"wrk.headers[{_long_string(k)}] = {_long_string(v)}" for k, v in headers.items()]
+    # The spaces matter: `t[[` would open a long string instead of indexing `t`.
+    lines += [f"wrk.headers[ {_long_string(k)} ] = {_long_string(v)}" for k, v in headers.items()]
     return "\n".join(lines) + "\n" + _DONE
 
 

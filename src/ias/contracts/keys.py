@@ -25,6 +25,10 @@ class KeyRecord:
     org_tpm_limit: int | None
     org_monthly_token_quota: int | None
     org_monthly_budget_micros: int | None
+    concurrency_limit: int | None = None
+    org_concurrency_limit: int | None = None
+    # Per-model limits inside the org: model name → (requests/min, tokens/min).
+    model_limits: tuple[tuple[str, int | None, int | None], ...] = ()
 
     def allows(self, model: str) -> bool:
         return self.models is None or model in self.models

@@ -3,7 +3,7 @@
 from ias.models.api_keys import ApiKey
 from ias.models.audit import AuditEntry
 from ias.models.base import Base
-from ias.models.orgs import Invite, Membership, Org, OrgRole
+from ias.models.orgs import Invite, Membership, Org, OrgModelLimit, OrgRole
 from ias.models.registry import Backend, ModelEntry, ModelKind
 from ias.models.sessions import RefreshSession
 from ias.models.usage import Granularity, UsageEvent, UsageRollup
@@ -20,6 +20,7 @@ __all__ = [
     "ModelEntry",
     "ModelKind",
     "Org",
+    "OrgModelLimit",
     "OrgRole",
     "RefreshSession",
     "UsageEvent",

@@ -32,3 +32,4 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = created_at_column()
+    concurrency_limit: Mapped[int | None]

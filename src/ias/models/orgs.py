@@ -33,6 +33,20 @@ class Org(Base):
     monthly_budget_micros: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
+    concurrency_limit: Mapped[int | None]
+
+
+class OrgModelLimit(Base):
+    """One model's per-minute limits inside one org, on top of the org-wide ones."""
+
+    __tablename__ = "org_model_limits"
+
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("orgs.id", ondelete="CASCADE"), primary_key=True
+    )
+    model: Mapped[str] = mapped_column(String(255), primary_key=True)
+    rpm_limit: Mapped[int | None]
+    tpm_limit: Mapped[int | None]
 
 
 class Membership(Base):

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ias.contracts.api_keys import hash_key, is_well_formed
@@ -25,7 +26,7 @@ from ias.contracts.keys import KeyRecord
 from ias.errors import Unauthorized, Unavailable
 from ias.kit.clock import utcnow
 from ias.kit.db import Database
-from ias.models import ApiKey, Membership, Org, OrgRole, User
+from ias.models import ApiKey, Membership, Org, OrgModelLimit, OrgRole, User
 
 MAX_ENTRIES = 100_000
 _KEY_ROLES = (OrgRole.MEMBER, OrgRole.ADMIN, OrgRole.OWNER)
@@ -117,25 +118,16 @@ class KeyResolver:
             self._cache.popitem(last=False)
 
     async def _fetch(self, key_hash: str) -> KeyRecord | None:
-        query = (
-            select(ApiKey, Org, User, Membership.role)
-            .join(Org, Org.id == ApiKey.org_id)
-            .join(User, User.id == ApiKey.created_by)
-            .outerjoin(
-                Membership,
-                (Membership.org_id == ApiKey.org_id) & (Membership.user_id == ApiKey.created_by),
-            )
-            .where(ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None))
-        )
         try:
             async with self._db.session() as session:
-                row = (await session.execute(query)).first()
+                row = (await session.execute(_key_query(key_hash))).first()
+                if row is None:
+                    return None
+                limits = (await session.scalars(_model_limits_query(row[1].id))).all()
         except (SQLAlchemyError, OSError) as exc:
             raise Unavailable(
                 "API keys cannot be checked right now; retry shortly.", code="key_store_down"
             ) from exc
-        if row is None:
-            return None
         key, org, user, role = row
         # A key never outlives its creator's right to hold one.
         if user.disabled or (role not in _KEY_ROLES and not user.is_super_admin):
@@ -153,7 +145,27 @@ class KeyResolver:
             org_tpm_limit=org.tpm_limit,
             org_monthly_token_quota=org.monthly_token_quota,
             org_monthly_budget_micros=org.monthly_budget_micros,
+            concurrency_limit=key.concurrency_limit,
+            org_concurrency_limit=org.concurrency_limit,
+            model_limits=tuple((m.model, m.rpm_limit, m.tpm_limit) for m in limits),
         )
+
+
+def _key_query(key_hash: str) -> Select[ApiKey, Org, User, OrgRole]:
+    return (
+        select(ApiKey, Org, User, Membership.role)
+        .join(Org, Org.id == ApiKey.org_id)
+        .join(User, User.id == ApiKey.created_by)
+        .outerjoin(
+            Membership,
+            (Membership.org_id == ApiKey.org_id) & (Membership.user_id == ApiKey.created_by),
+        )
+        .where(ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None))
+    )
+
+
+def _model_limits_query(org_id: uuid.UUID) -> Select[OrgModelLimit]:
+    return select(OrgModelLimit).where(OrgModelLimit.org_id == org_id)
 
 
 def _bearer(authorization: str | None) -> str:

@@ -1,0 +1,77 @@
+"""`python -m bench.router`: run the router benchmark and write its report."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict
+from pathlib import Path
+
+import orjson
+
+from bench.router.config import BenchConfig
+from bench.router.processes import REPO
+from bench.router.report import render
+from bench.router.runner import run, say
+
+
+def _rates(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(",") if part)
+
+
+def parse_args() -> BenchConfig:
+    defaults = BenchConfig()
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.router",
+        description="What the IAS router adds to talking to the backend directly.",
+    )
+    parser.add_argument("--rounds", type=int, default=defaults.rounds)
+    parser.add_argument("--connections", type=int, default=defaults.connections)
+    parser.add_argument(
+        "--duration", type=float, default=defaults.throughput_seconds, help="throughput seconds"
+    )
+    parser.add_argument(
+        "--rates", type=_rates, default=defaults.rates, help="comma-separated req/s"
+    )
+    parser.add_argument("--rate-seconds", type=float, default=defaults.rate_seconds)
+    parser.add_argument("--streams", type=int, default=defaults.streams)
+    parser.add_argument(
+        "--litellm",
+        type=Path,
+        metavar="VENV_BIN",
+        help="bin/ folder of a virtualenv with LiteLLM's proxy installed: adds the LiteLLM arm",
+    )
+    parser.add_argument(
+        "--python-loadgen",
+        action="store_true",
+        help="measure throughput with the Python generator even if wrk is installed",
+    )
+    parser.add_argument("--results-dir", type=Path, default=REPO / defaults.results_dir)
+    args = parser.parse_args()
+    return BenchConfig(
+        rounds=args.rounds,
+        connections=args.connections,
+        throughput_seconds=args.duration,
+        rates=args.rates,
+        rate_seconds=args.rate_seconds,
+        streams=args.streams,
+        litellm_bin=args.litellm,
+        force_python_loadgen=args.python_loadgen,
+        results_dir=args.results_dir,
+    )
+
+
+def main() -> None:
+    config = parse_args()
+    results = run(config)
+    markdown = render(results["meta"], results["summary"], results["checks"], results["rounds"])
+    config.results_dir.mkdir(parents=True, exist_ok=True)
+    stem = config.results_dir / f"router-{results['meta']['stamp']}"
+    stem.with_suffix(".md").write_text(markdown)
+    results["checks"] = [asdict(check) for check in results["checks"]]
+    stem.with_suffix(".json").write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+    print(markdown)
+    say(f"written: {stem}.md and {stem}.json")
+
+
+if __name__ == "__main__":
+    main()

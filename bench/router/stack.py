@@ -1,0 +1,173 @@
+"""Everything under test, started for one run and torn down after it, whatever happens."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import tempfile
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from bench.router import database
+from bench.router.config import MODEL, PROMPT, BenchConfig, Target, chat_body, stream_body
+from bench.router.litellm import STARTUP_SECONDS, litellm_server
+from bench.router.processes import (
+    CLIENT_CORE,
+    ROUTER_CORE,
+    Pinning,
+    Server,
+    free_port,
+    venv_command,
+)
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+STARTUP_TIMEOUT = 60.0
+
+
+@dataclass
+class Stack:
+    workdir: Path
+    engine: Server
+    router: Server
+    litellm: Server | None
+    targets: list[Target]
+    seed: int
+
+
+def _clean_env() -> dict[str, str]:
+    return {name: value for name, value in os.environ.items() if not name.startswith("IAS_")}
+
+
+def engine_server(workdir: Path, pinning: Pinning) -> Server:
+    port = free_port()
+    env = {
+        **_clean_env(),
+        "IAS_HOME": str(workdir / "engine-home"),
+        "IAS_LOG_LEVEL": "WARNING",
+        "IAS_ENGINE__CHAT_MODELS": orjson.dumps([MODEL]).decode(),
+        "IAS_ENGINE__EMBEDDING_MODELS": "[]",
+        "IAS_ENGINE__SECONDS_PER_TOKEN": "0",
+        "IAS_ENGINE__PROMPT_SECONDS_PER_TOKEN": "0",
+        "IAS_ENGINE__MAX_CONCURRENCY": "1024",
+    }
+    command = [*pinning.prefix(CLIENT_CORE), venv_command("ias"), "serve", "mock-engine"]
+    command += ["--host", "127.0.0.1", "--port", str(port)]
+    return Server("mock engine", command, env, workdir / "engine.log", f"http://127.0.0.1:{port}")
+
+
+def router_env(workdir: Path, db: database.BenchDatabase) -> dict[str, str]:
+    return {
+        **_clean_env(),
+        "IAS_MODE": "embedded",
+        "IAS_HOME": str(workdir / "router-home"),
+        "IAS_LOG_LEVEL": "WARNING",
+        "IAS_DATABASE_URL": db.url,
+        "IAS_REDIS_URL": REDIS_URL,
+        "IAS_REDIS_KEY_PREFIX": f"bench-{secrets.token_hex(4)}:",
+        "IAS_JWT_SECRET": secrets.token_urlsafe(48),
+        "IAS_API_KEY_SECRET": secrets.token_urlsafe(48),
+        "IAS_ENCRYPTION_KEY": secrets.token_urlsafe(48),
+    }
+
+
+def router_server(workdir: Path, pinning: Pinning, env: dict[str, str]) -> Server:
+    port = free_port()
+    command = [*pinning.prefix(ROUTER_CORE), venv_command("ias"), "serve", "router"]
+    command += ["--host", "127.0.0.1", "--port", str(port)]
+    return Server("router", command, env, workdir / "router.log", f"http://127.0.0.1:{port}")
+
+
+def migrate(env: dict[str, str]) -> None:
+    done = subprocess.run(
+        [venv_command("ias"), "migrate"], env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"`ias migrate` failed:\n{done.stdout}{done.stderr}")
+
+
+def _post_json(url: str, body: bytes) -> dict[str, object]:
+    request = urllib.request.Request(  # noqa: S310 - loopback URL built here
+        url, data=body, headers={"content-type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        answer: dict[str, object] = orjson.loads(response.read())
+    return answer
+
+
+def long_enough_seed(engine_url: str, tokens: int) -> int:
+    """A request seed whose answer runs to at least `tokens` tokens before a natural stop,
+    so every stream has exactly that many token chunks."""
+    for seed in range(200):
+        body = orjson.dumps(
+            {
+                "model": MODEL,
+                "messages": [{"role": "user", "content": PROMPT}],
+                "max_tokens": tokens,
+                "seed": seed,
+            }
+        )
+        answer = _post_json(engine_url + "/v1/chat/completions", body)
+        usage = answer["usage"]
+        if isinstance(usage, dict) and usage["completion_tokens"] == tokens:
+            return seed
+    raise SystemExit(f"no seed below 200 gives a {tokens}-token answer from the mock engine")
+
+
+def _target(name: str, server: Server, key: str, seed: int, config: BenchConfig) -> Target:
+    return Target(
+        name=name,
+        base_url=server.url + "/v1",
+        headers={"content-type": "application/json", "authorization": f"Bearer {key}"},
+        chat_body=chat_body(seed),
+        stream_body=stream_body(seed, config.stream_chunks, config.token_delay_seconds),
+        pid=server.pid,
+    )
+
+
+@contextmanager
+def running_stack(config: BenchConfig, pinning: Pinning) -> Iterator[Stack]:
+    workdir = Path(tempfile.mkdtemp(prefix="ias-router-bench-"))
+    servers: list[Server] = []
+    db: database.BenchDatabase | None = None
+    try:
+        engine = engine_server(workdir, pinning)
+        servers.append(engine)
+        engine.start()
+        engine.wait_until_healthy("/health", STARTUP_TIMEOUT)
+        seed = long_enough_seed(engine.url, config.stream_chunks)
+
+        db = database.create_database()
+        env = router_env(workdir, db)
+        migrate(env)
+        key = database.seed(db, env["IAS_API_KEY_SECRET"], MODEL, engine.url)
+        router = router_server(workdir, pinning, env)
+        servers.append(router)
+        router.start()
+        router.wait_until_healthy("/ready", STARTUP_TIMEOUT)
+
+        targets = [
+            _target("direct", engine, key, seed, config),
+            _target("router", router, key, seed, config),
+        ]
+        litellm = None
+        if config.litellm_bin is not None:
+            litellm = litellm_server(config.litellm_bin, engine.url, workdir, pinning)
+            servers.append(litellm)
+            litellm.start()
+            litellm.wait_until_healthy("/health/liveliness", STARTUP_SECONDS)
+            master_key = litellm.env["LITELLM_MASTER_KEY"]
+            targets.append(_target("litellm", litellm, master_key, seed, config))
+        yield Stack(workdir, engine, router, litellm, targets, seed)
+    finally:
+        for server in reversed(servers):
+            server.stop()
+        if db is not None:
+            database.drop_database(db)
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -1,0 +1,105 @@
+"""The router's performance targets (docs: PERFORMANCE.md) checked against one run's summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bench.router.formatting import number
+
+Summary = dict[str, Any]
+ARM = "router"
+LITELLM = "litellm"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    metric: str
+    target: str
+    measured: str
+    passed: bool | None  # None: not measured in this run
+
+    @property
+    def mark(self) -> str:
+        return {True: "pass", False: "**FAIL**", None: "not measured"}[self.passed]
+
+
+def _ms(value: float, signed: bool = True) -> str:
+    return number(value, signed=signed)
+
+
+def _latency_check(router: Summary, rate: str, p50_max: float, p99_max: float) -> Check:
+    measured = router["rates"].get(rate)
+    target = f"≤ {p50_max:g} ms p50, ≤ {p99_max:g} ms p99"
+    metric = f"added latency at {int(rate):,} req/s"
+    if measured is None:
+        return Check(metric, target, "not run", None)
+    if measured["overloaded"]:
+        got = f"overloaded ({measured['achieved_rps']:,.0f} req/s got through)"
+        return Check(metric, target, got, False)
+    p50, p99 = measured["added_p50"], measured["added_p99"]
+    text = f"{_ms(p50)} / {_ms(p99)} ms"
+    return Check(metric, target, text, p50 <= p50_max and p99 <= p99_max)
+
+
+def _streaming_checks(summary: Summary, chunks: int) -> list[Check]:
+    router, direct = summary[ARM]["stream"], summary["direct"]["stream"]
+    ttft = router["ttft_added_p50"]
+    same_events = router["events_per_stream"] == direct["events_per_stream"]
+    whole = router["tokens_per_stream"] == [chunks] and not router["errors"]
+    separate = router["token_arrivals"] >= direct["token_arrivals"]
+    chunk_text = (
+        f"{'/'.join(map(str, router['events_per_stream']))} events per stream "
+        f"(direct {'/'.join(map(str, direct['events_per_stream']))}); "
+        f"{router['token_arrivals']:g} separate token arrivals (direct "
+        f"{direct['token_arrivals']:g})"
+    )
+    cpu = router["cpu_ms_per_stream"]
+    return [
+        Check("streaming TTFT added", "≤ 1.3 ms p50", f"{_ms(ttft)} ms", ttft <= 1.3),
+        Check(
+            "streaming chunks",
+            "no buffering or merging",
+            chunk_text,
+            same_events and whole and separate,
+        ),
+        Check(f"CPU per {chunks}-chunk stream", "≤ 8 ms", f"{_ms(cpu, False)} ms", cpu <= 8),
+    ]
+
+
+def evaluate(summary: Summary, chunks: int) -> list[Check]:
+    router = summary[ARM]
+    rps, cpu = router["max_rps"], router["cpu_ms_per_request"]
+    checks = [
+        Check("sustained throughput", "≥ 3,000 req/s per core", f"{rps:,.0f} req/s", rps >= 3000),
+        Check(
+            "CPU per request",
+            "≤ 0.33 ms (one core at 3,000 req/s)",
+            f"{_ms(cpu, False)} ms",
+            cpu <= 1000 / 3000,
+        ),
+    ]
+    if LITELLM in summary:
+        ratio = rps / summary[LITELLM]["max_rps"]
+        checks.append(Check("throughput vs LiteLLM", "at least 16x", f"{ratio:.1f}x", ratio >= 16))
+    checks += [
+        _latency_check(router, "50", 1.3, 3),
+        _latency_check(router, "200", 1, 4),
+        _latency_check(router, "1000", 2, 10),
+        *_streaming_checks(summary, chunks),
+        Check(
+            "memory idle",
+            "≤ 80 MB per worker",
+            f"{router['rss_idle_mb']:.0f} MB",
+            router["rss_idle_mb"] <= 80,
+        ),
+        Check("memory per 1,000 open streams", "≤ 40 MB", "not measured by this benchmark", None),
+        Check(
+            "usage pipeline",
+            "≥ 20,000 events/s into PostgreSQL",
+            "not built yet (events go to an in-process sink)",
+            None,
+        ),
+        Check("overload", "fast 429/503, 0 time-outs", "limits not implemented yet", None),
+    ]
+    return checks
