@@ -49,6 +49,8 @@ def _rate(phase: Phase, arm: str, rate: float) -> Result:
         "p99": median(_values(phase, arm, "latency_ms", "p99")),
         "achieved_rps": median(_values(phase, arm, "achieved_rps")),
         "errors": sum(result["errors"] for result in results),
+        "service_p50": median(_values(phase, arm, "service_ms", "p50")),
+        "service_p99": median(_values(phase, arm, "service_ms", "p99")),
         "send_lag_p99": median(_values(phase, arm, "send_lag_ms", "p99")),
         # Overloaded in most rounds: one hiccup on a shared machine is not a verdict.
         "overloaded": 2 * sum(overloaded(result, rate) for result in results) > len(results),

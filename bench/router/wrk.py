@@ -30,7 +30,8 @@ def available() -> str | None:
         return None
     # `wrk --version` prints its banner and usage, and exits with status 1.
     banner = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
-    return (banner.stdout or banner.stderr).splitlines()[0].strip()
+    # "wrk debian/4.1.0-3+b2 [epoll] Copyright (C) 2012 Will Glozer": keep name and version.
+    return " ".join((banner.stdout or banner.stderr).split()[:2])
 
 
 def _long_string(text: str) -> str:

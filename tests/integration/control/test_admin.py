@@ -98,6 +98,7 @@ async def test_org_list_walks_every_match_once_with_member_counts(
         "tpm": None,
         "monthly_token_quota": None,
         "monthly_budget_usd": None,
+        "concurrency": None,
     }
     slug_part = rows[0]["slug"].rsplit("-", 1)[1]
     by_slug = await client.get(
@@ -270,6 +271,7 @@ async def test_limits_change_only_what_is_sent_and_null_clears(
         "tpm": None,
         "monthly_token_quota": None,
         "monthly_budget_usd": 12.5,
+        "concurrency": None,
     }
     assert first.json()["members"] == 4
     assert any(message.flush for message in published)
@@ -281,6 +283,7 @@ async def test_limits_change_only_what_is_sent_and_null_clears(
         "tpm": 5000,
         "monthly_token_quota": 10**12,
         "monthly_budget_usd": 12.5,
+        "concurrency": None,
     }
     cleared = await client.patch(
         url, json={"rpm": None, "monthly_budget_usd": None}, headers=root.headers
@@ -290,6 +293,7 @@ async def test_limits_change_only_what_is_sent_and_null_clears(
         "tpm": 5000,
         "monthly_token_quota": 10**12,
         "monthly_budget_usd": None,
+        "concurrency": None,
     }
     seen_by_owner = await client.get(f"/api/orgs/{world.org}", headers=world["owner"].headers)
     assert seen_by_owner.json()["limits"] == cleared.json()["limits"]
@@ -352,3 +356,53 @@ async def test_admin_lists_reject_bad_cursor_and_limit(
             response = await client.get(url, params={"limit": limit}, headers=root.headers)
             assert response.status_code == 400
             assert response.json()["error"]["param"] == "limit"
+
+
+async def test_per_model_and_concurrency_limits(
+    client: httpx.AsyncClient, world: World, control_app: ASGIApp
+) -> None:
+    from sqlalchemy import select
+
+    from ias.kit.clock import utcnow
+    from ias.kit.ids import uuid7
+    from ias.models import ModelEntry, ModelKind, OrgModelLimit
+
+    context = control_context(control_app)
+    name = f"limited-{uuid7().hex[:8]}"
+    async with context.db.unit_of_work() as session:
+        session.add(
+            ModelEntry(
+                id=uuid7(),
+                name=name,
+                kind=ModelKind.CHAT,
+                upstream_model="u",
+                created_at=utcnow(),
+                updated_at=utcnow(),
+            )
+        )
+    url = f"/api/admin/orgs/{world.org}/limits"
+    headers = world["super_admin"].headers
+    unknown = await client.patch(
+        url, json={"models": {"no-such-model": {"rpm": 5}}}, headers=headers
+    )
+    assert unknown.status_code == 400
+    assert unknown.json()["error"]["param"] == "models"
+    for bad in ({"concurrency": 0}, {"concurrency": -3}, {"models": {name: {"rpm": -1}}}):
+        assert (await client.patch(url, json=bad, headers=headers)).status_code == 400
+    ok = await client.patch(
+        url, json={"concurrency": 8, "models": {name: {"rpm": 5, "tpm": 900}}}, headers=headers
+    )
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["limits"]["concurrency"] == 8
+    async with context.db.session() as session:
+        rows = (
+            await session.scalars(select(OrgModelLimit).where(OrgModelLimit.org_id == world.org))
+        ).all()
+    assert [(r.model, r.rpm_limit, r.tpm_limit) for r in rows] == [(name, 5, 900)]
+    cleared = await client.patch(url, json={"models": {name: None}}, headers=headers)
+    assert cleared.status_code == 200
+    async with context.db.session() as session:
+        rows = (
+            await session.scalars(select(OrgModelLimit).where(OrgModelLimit.org_id == world.org))
+        ).all()
+    assert rows == []

@@ -23,19 +23,13 @@ from ias.control.orgs.schemas import OrgLimits
 from ias.control.schemas import CursorQuery as Cursor
 from ias.control.schemas import LimitQuery as Limit
 from ias.control.schemas import SearchQuery as Search
-from ias.control.schemas import usd
 from ias.models import Org, User
 
 router = APIRouter(tags=["admin"])
 
 
 def admin_org_read(org: Org, members: int) -> AdminOrgRead:
-    limits = OrgLimits(
-        rpm=org.rpm_limit,
-        tpm=org.tpm_limit,
-        monthly_token_quota=org.monthly_token_quota,
-        monthly_budget_usd=usd(org.monthly_budget_micros),
-    )
+    limits = OrgLimits.of(org)
     return AdminOrgRead(
         id=org.id,
         name=org.name,

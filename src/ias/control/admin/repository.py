@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from ias.models import Membership, Org, RefreshSession, User
+from ias.models import Membership, ModelEntry, Org, OrgModelLimit, RefreshSession, User
 
 Position = tuple[datetime, uuid.UUID]
 
@@ -98,4 +98,26 @@ async def revoke_sessions(session: AsyncSession, user_id: uuid.UUID, now: dateti
         .where(RefreshSession.user_id == user_id, RefreshSession.revoked_at.is_(None))
         .values(revoked_at=now)
         .execution_options(synchronize_session=False)
+    )
+
+
+async def existing_model_names(session: AsyncSession, names: list[str]) -> set[str]:
+    query = select(ModelEntry.name).where(ModelEntry.name.in_(names))
+    return set((await session.scalars(query)).all())
+
+
+async def put_model_limit(
+    session: AsyncSession, org_id: uuid.UUID, model: str, rpm: int | None, tpm: int | None
+) -> None:
+    row = await session.get(OrgModelLimit, (org_id, model))
+    if row is None:
+        session.add(OrgModelLimit(org_id=org_id, model=model, rpm_limit=rpm, tpm_limit=tpm))
+    else:
+        row.rpm_limit, row.tpm_limit = rpm, tpm
+    await session.flush()
+
+
+async def delete_model_limit(session: AsyncSession, org_id: uuid.UUID, model: str) -> None:
+    await session.execute(
+        delete(OrgModelLimit).where(OrgModelLimit.org_id == org_id, OrgModelLimit.model == model)
     )

@@ -16,6 +16,15 @@ MAX_INT64 = 2**63 - 1
 MAX_BUDGET_USD = 1e12
 
 
+MAX_CONCURRENCY = 100_000
+MAX_MODEL_LIMITS = 200
+
+
+class ModelLimitUpdate(StrictBody):
+    rpm: int | None = Field(default=None, ge=0, le=MAX_INT32, strict=True)
+    tpm: int | None = Field(default=None, ge=0, le=MAX_INT32, strict=True)
+
+
 class AdminOrgRead(BaseModel):
     id: uuid.UUID
     name: str
@@ -62,4 +71,17 @@ class OrgLimitsUpdate(StrictBody):
     monthly_token_quota: int | None = Field(default=None, ge=0, le=MAX_INT64, strict=True)
     monthly_budget_usd: float | None = Field(
         default=None, ge=0, le=MAX_BUDGET_USD, allow_inf_nan=False
+    )
+    concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_CONCURRENCY,
+        strict=True,
+        description="Requests the org may have in flight at once.",
+    )
+    models: dict[str, ModelLimitUpdate | None] | None = Field(
+        default=None,
+        max_length=MAX_MODEL_LIMITS,
+        description="Per-model limits by public model name, on top of the org-wide ones; "
+        "null for a model removes its limits.",
     )

@@ -34,6 +34,7 @@ _LIMIT_FIELDS = {
     "tpm": "tpm_limit",
     "monthly_token_quota": "monthly_token_quota",
     "monthly_budget_usd": "monthly_budget_micros",
+    "concurrency": "concurrency_limit",
 }
 
 
@@ -155,15 +156,23 @@ async def update_limits(
     org = await repository.org_by_id(session, org_id)
     if org is None:
         raise NotFound("No such organization.", param="org_id")
+    model_changes = changes.pop("models", None) or {}
     before = {name: _wire_limit(org, name) for name in changes}
     for name, value in changes.items():
         stored = micros(value) if name == "monthly_budget_usd" else value
         setattr(org, _LIMIT_FIELDS[name], stored)
     after = {name: _wire_limit(org, name) for name in changes}
     changed = [name for name in changes if before[name] != after[name]]
-    if changed:
+    models_changed = await _apply_model_limits(session, org.id, model_changes)
+    if changed or models_changed:
         org.updated_at = utcnow()
         await session.flush()
+        details: dict[str, Any] = {
+            "from": {name: before[name] for name in changed},
+            "to": {name: after[name] for name in changed},
+        }
+        if models_changed:
+            details["models"] = models_changed
         await record(
             session,
             Actor(actor.user.id, ip),
@@ -171,10 +180,33 @@ async def update_limits(
             org_id=org.id,
             target_type="org",
             target_id=org.id,
-            details={
-                "from": {name: before[name] for name in changed},
-                "to": {name: after[name] for name in changed},
-            },
+            details=details,
         )
         publish_after_commit(session, KEYS_CHANNEL, FLUSH.encode())
     return org, await repository.member_count(session, org.id)
+
+
+async def _apply_model_limits(
+    session: AsyncSession, org_id: uuid.UUID, models: dict[str, Any]
+) -> dict[str, Any]:
+    """Set or clear per-model limits; only models in the registry can carry limits."""
+    if not models:
+        return {}
+    known = await repository.existing_model_names(session, list(models))
+    unknown = sorted(set(models) - known)
+    if unknown:
+        raise InvalidRequest(
+            f"No such model: {', '.join(unknown)}. Limits can only be set on models in the "
+            "registry (GET /api/admin/models).",
+            param="models",
+            code="model_not_found",
+        )
+    changed: dict[str, Any] = {}
+    for name, limits in models.items():
+        if limits is None or (limits.rpm is None and limits.tpm is None):
+            await repository.delete_model_limit(session, org_id, name)
+            changed[name] = None
+        else:
+            await repository.put_model_limit(session, org_id, name, limits.rpm, limits.tpm)
+            changed[name] = {"rpm": limits.rpm, "tpm": limits.tpm}
+    return changed

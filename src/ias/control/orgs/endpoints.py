@@ -17,19 +17,13 @@ from ias.control.orgs.schemas import (
     OrgUpdate,
 )
 from ias.control.permissions import Role
-from ias.control.schemas import usd
 from ias.models import Membership, Org, User
 
 router = APIRouter(tags=["orgs"])
 
 
 def org_read(org: Org, role: Role | None) -> OrgRead:
-    limits = OrgLimits(
-        rpm=org.rpm_limit,
-        tpm=org.tpm_limit,
-        monthly_token_quota=org.monthly_token_quota,
-        monthly_budget_usd=usd(org.monthly_budget_micros),
-    )
+    limits = OrgLimits.of(org)
     return OrgRead(
         id=org.id, name=org.name, slug=org.slug, role=role, limits=limits, created_at=org.created_at
     )

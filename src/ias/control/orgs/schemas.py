@@ -7,8 +7,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from ias.control.schemas import StrictBody
-from ias.models import OrgRole
+from ias.control.schemas import StrictBody, usd
+from ias.models import Org, OrgRole
 
 OrgName = Field(min_length=1, max_length=200, description="Shown to members; need not be unique.")
 
@@ -26,6 +26,19 @@ class OrgLimits(BaseModel):
     tpm: int | None = Field(description="Tokens per minute for the whole org; null = no limit.")
     monthly_token_quota: int | None
     monthly_budget_usd: float | None
+    concurrency: int | None = Field(
+        default=None, description="Requests in flight at once for the whole org; null = no limit."
+    )
+
+    @classmethod
+    def of(cls, org: Org) -> OrgLimits:
+        return cls(
+            rpm=org.rpm_limit,
+            tpm=org.tpm_limit,
+            monthly_token_quota=org.monthly_token_quota,
+            monthly_budget_usd=usd(org.monthly_budget_micros),
+            concurrency=org.concurrency_limit,
+        )
 
 
 class OrgRead(BaseModel):
