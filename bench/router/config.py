@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,6 @@ class Target:
     chat_body: bytes
     stream_body: bytes
     pid: int = 0  # the process whose CPU and memory are the arm's cost (0: not tracked)
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def chat_url(self) -> str:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import ias
 from bench.router import phases, wrk
 from bench.router.config import MAX_TOKENS, BenchConfig, Target
 from bench.router.processes import REPO, Pinning
@@ -20,7 +21,8 @@ from bench.router.summary import summarize
 from bench.router.targets import evaluate
 
 PARTS_ON = (
-    "API-key auth ON (HMAC of the key looked up in PostgreSQL once, then cached in-process); "
+    "API-key auth ON (key checked and HMACed on every request, its record read from PostgreSQL "
+    "once, then cached in-process); "
     "model routing and backend choice ON; metering ON (one usage event per request into the "
     "in-process memory sink; the durable RabbitMQ pipeline is not built yet); rate limits and "
     "quotas NOT YET IMPLEMENTED (so no Redis round trip per request)"
@@ -72,6 +74,14 @@ def _git(*args: str) -> str:
     return done.stdout.strip()
 
 
+def _code_under_test() -> str:
+    """Which `ias` the servers ran: this checkout's commit, or a tree put first on PYTHONPATH."""
+    if Path(ias.__file__).resolve().parents[2] != REPO:
+        return "`ias` imported from outside this checkout (PYTHONPATH)"
+    dirty = " with uncommitted changes" if _git("status", "--porcelain", "--", "src") else ""
+    return f"commit {_git('rev-parse', '--short', 'HEAD') or 'unknown'}{dirty}"
+
+
 def _cpu_model() -> str:
     for line in Path("/proc/cpuinfo").read_text().splitlines():
         if line.startswith("model name"):
@@ -83,15 +93,18 @@ def _facts(
     config: BenchConfig, pinning: Pinning, wrk_version: str | None, seed: int
 ) -> dict[str, str]:
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-    dirty = " with uncommitted changes" if _git("status", "--porcelain", "--", "src") else ""
     seconds = f"{config.throughput_seconds:g} s"
     if wrk_version:
         throughput = f"{wrk_version}, 1 thread, {config.connections} connections, {seconds}"
     else:
+        why = (
+            "--python-loadgen given"
+            if config.force_python_loadgen
+            else "wrk is not installed: `apt-get install wrk`"
+        )
         throughput = (
             f"Python closed-loop generator (aiohttp), {config.connections} connections, "
-            f"{seconds}; wrk is not installed (`apt-get install wrk`), so the client may set "
-            "the ceiling before the router does"
+            f"{seconds} ({why}), so the client may set the ceiling before the router does"
         )
     rates = "/".join(f"{rate:,}" for rate in config.rates)
     return {
@@ -110,8 +123,8 @@ def _facts(
         "Rounds": f"{config.rounds}, arms interleaved, order reversed every other round; "
         "figures are medians across rounds, additions and ratios taken within each round",
         "Mock engine": "`ias serve mock-engine`, fast mode (no delay, fixed JSON), one process",
-        "Router": f"`ias serve router`, one process (uvicorn, uvloop, httptools), commit "
-        f"{_git('rev-parse', '--short', 'HEAD') or 'unknown'}{dirty}",
+        "Router": "`ias serve router`, one process (uvicorn, uvloop, httptools), "
+        + _code_under_test(),
         "Router parts": PARTS_ON,
     }
 

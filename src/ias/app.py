@@ -30,9 +30,10 @@ from ias.kit.probes import ping_amqp, ping_redis
 from ias.kit.requestid import RequestIdMiddleware
 from ias.router.app import RouterApp
 from ias.router.build import build_router, open_router
+from ias.router.replicas import ReplicaCounter
 from ias.router.usage import MemoryUsageSink
 from ias.settings import Settings
-from ias.stores import build_notifier, build_throttle, redis_client
+from ias.stores import build_limiter, build_notifier, build_throttle, redis_client
 
 
 class Process(enum.StrEnum):
@@ -98,8 +99,11 @@ def create_app(settings: Settings, process: Process | str = Process.ALL) -> ASGI
     if process is Process.ALL:
         routes.append(Mount(ENGINE_PATH, app=create_engine_app(engine_config(settings.engine))))
     router = None
+    replicas = None
     if process in _SERVES_ROUTER and db is not None:
-        router = build_router(settings, db, notifier, MemoryUsageSink())
+        replicas = ReplicaCounter(redis, settings.redis_key_prefix) if redis is not None else None
+        limiter = build_limiter(settings, db, replicas)
+        router = build_router(settings, db, notifier, MemoryUsageSink(), limiter)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -112,7 +116,11 @@ def create_app(settings: Settings, process: Process | str = Process.ALL) -> ASGI
                 stack.push_async_callback(redis.aclose)
             await notifier.start()
             stack.push_async_callback(notifier.close)
+            if replicas is not None:
+                await replicas.start()
+                stack.push_async_callback(replicas.close)
             if router is not None:
+                stack.push_async_callback(router.state.limiter.close)
                 await open_router(router, stack, settings.router.probe_interval_seconds)
             yield
 

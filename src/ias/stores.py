@@ -5,11 +5,21 @@ Every choice is made here, once, so the rest of the code sees only the interface
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import redis.asyncio as redis_asyncio
 
+from ias.kit.db import Database
 from ias.kit.notify import MemoryNotifier, Notifier, RedisNotifier
 from ias.kit.throttle import MemoryThrottle, RedisThrottle, Throttle
+from ias.limits.memory import MemoryLimiter
+from ias.limits.redis_limiter import RedisLimiter, redis_limiter_client
+from ias.limits.resilient import ResilientLimiter
+from ias.limits.types import Limiter
 from ias.settings import Settings
+from ias.usage_baseline import LedgerBaseline
+
+LEASE_MARGIN_SECONDS = 60.0
 
 
 def redis_client(settings: Settings) -> redis_asyncio.Redis | None:
@@ -28,3 +38,19 @@ def build_throttle(settings: Settings, redis: redis_asyncio.Redis | None) -> Thr
     if redis is None:
         return MemoryThrottle()
     return RedisThrottle(redis, namespace=settings.redis_key_prefix + "throttle:")
+
+
+def build_limiter(settings: Settings, db: Database, replicas: Callable[[], int] | None) -> Limiter:
+    """Redis behind the failure policy in production; the in-process limiter embedded."""
+    baseline = LedgerBaseline(db)
+    # A lease outlives the longest request the router allows, so only a crash leaves one.
+    lease_ttl = settings.router.total_timeout_seconds + LEASE_MARGIN_SECONDS
+    if settings.redis_url is None:
+        return MemoryLimiter(lease_ttl_seconds=lease_ttl, baseline=baseline)
+    primary = RedisLimiter(
+        redis_limiter_client(settings.redis_url),
+        prefix=settings.redis_key_prefix + "limits:",
+        lease_ttl_seconds=lease_ttl,
+        baseline=baseline,
+    )
+    return ResilientLimiter(primary, replicas=replicas or (lambda: 1))

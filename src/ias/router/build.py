@@ -11,6 +11,7 @@ from ias.contracts.usage import UsageSink
 from ias.kit.crypto import Encryptor
 from ias.kit.db import Database
 from ias.kit.notify import Notifier
+from ias.limits.types import Limiter
 from ias.router.app import RouterApp
 from ias.router.catalog import ModelCatalog
 from ias.router.keys import KeyResolver
@@ -24,7 +25,7 @@ CACHE_SALT_PURPOSE = b"ias vllm cache salt:"
 
 
 def build_router(
-    settings: Settings, db: Database, notifier: Notifier, sink: UsageSink
+    settings: Settings, db: Database, notifier: Notifier, sink: UsageSink, limiter: Limiter
 ) -> RouterApp:
     """The router app; subscribes to invalidations (call before the notifier starts)."""
     config = settings.router
@@ -44,6 +45,7 @@ def build_router(
     state = RouterState(
         keys=keys,
         catalog=catalog,
+        limiter=limiter,
         sink=sink,
         last_used=LastUsed(db, interval_seconds=config.last_used_interval_seconds),
         timeouts=Timeouts(

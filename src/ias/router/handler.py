@@ -26,6 +26,8 @@ from ias.errors import (
 )
 from ias.kit.clock import utcnow
 from ias.kit.ids import uuid7
+from ias.limits.headers import rate_limit_headers, refusal
+from ias.router.admission import admission_for
 from ias.router.catalog import Route
 from ias.router.relay import ModelRename, StreamRelay, error_event, relay_whole, stream_failure
 from ias.router.request import InferenceRequest, check_context, parse_request, upstream_body
@@ -94,11 +96,22 @@ async def handle_inference(
     route = route_for(state, key, request)
     body = upstream_body(request, route.upstream_model, state.cache_salt(key.org_id))
     state.last_used.touch(key.key_id)
-    meter = Meter(uuid7(), utcnow(), endpoint, request.stream)  # admitted from here on
-    try:
-        await _serve(state, receive, send, request, route, meter, body)
+    meter = Meter(uuid7(), utcnow(), endpoint, request.stream)
+    admission = admission_for(str(meter.event_id), key, request, route, len(raw))
+    decision = await state.limiter.admit(admission)
+    if not decision.admitted or decision.ticket is None:
+        raise refusal(decision)
+    headers = [(k.encode(), v.encode()) for k, v in rate_limit_headers(decision).items()]
+    try:  # admitted: from here on, exactly one usage event and one settlement
+        await _serve(state, receive, send, request, route, meter, body, headers)
     finally:
-        state.sink.submit(meter.event(key, route))
+        event = meter.event(key, route)
+        state.sink.submit(event)
+        await state.limiter.settle(
+            decision.ticket,
+            tokens=event.prompt_tokens + event.completion_tokens,
+            cost_micros=event.cost_micros,
+        )
 
 
 async def _serve(
@@ -109,8 +122,9 @@ async def _serve(
     route: Route,
     meter: Meter,
     body: bytes,
+    headers: list[tuple[bytes, bytes]],
 ) -> None:
-    relay_task = asyncio.ensure_future(_proxy(state, send, request, route, meter, body))
+    relay_task = asyncio.ensure_future(_proxy(state, send, request, route, meter, body, headers))
     watcher = asyncio.ensure_future(_wait_for_disconnect(receive))
     try:
         await asyncio.wait({relay_task, watcher}, return_when=asyncio.FIRST_COMPLETED)
@@ -141,6 +155,7 @@ async def _proxy(
     route: Route,
     meter: Meter,
     body: bytes,
+    headers: list[tuple[bytes, bytes]],
 ) -> None:
     opened = await open_upstream(
         state.http(),
@@ -157,9 +172,9 @@ async def _proxy(
     rename = ModelRename(route.upstream_model, route.name)
     try:
         if request.stream and response.status == 200:
-            await _stream(state, send, request, response, meter, rename)
+            await _stream(state, send, request, response, meter, rename, headers)
         else:
-            await relay_whole(response, send, meter, rename, state.timeouts.total)
+            await relay_whole(response, send, meter, rename, state.timeouts.total, headers)
         backend.succeeded()
     finally:
         backend.outstanding -= 1
@@ -173,8 +188,11 @@ async def _stream(
     response: aiohttp.ClientResponse,
     meter: Meter,
     rename: ModelRename,
+    headers: list[tuple[bytes, bytes]],
 ) -> None:
-    relay = StreamRelay(request, response, send, meter, rename, state.timeouts.between_chunks)
+    relay = StreamRelay(
+        request, response, send, meter, rename, state.timeouts.between_chunks, headers
+    )
     try:
         async with asyncio.timeout(state.timeouts.total):
             first = await relay.next_event(state.timeouts.first_token)

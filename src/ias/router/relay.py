@@ -50,12 +50,16 @@ def error_event(error: IASError) -> bytes:
     return DATA + error.body() + b"\n\n"
 
 
+Headers = list[tuple[bytes, bytes]]
+
+
 async def relay_whole(
     response: aiohttp.ClientResponse,
     send: Send,
     meter: Meter,
     rename: ModelRename,
     total_timeout: float,
+    extra_headers: Headers,
 ) -> None:
     async with asyncio.timeout(total_timeout):
         payload = await response.read()
@@ -72,7 +76,7 @@ async def relay_whole(
         {
             "type": "http.response.start",
             "status": response.status,
-            "headers": [(b"content-type", content_type)],
+            "headers": [(b"content-type", content_type), *extra_headers],
         }
     )
     await send({"type": "http.response.body", "body": payload})
@@ -87,7 +91,9 @@ class StreamRelay:
         meter: Meter,
         rename: ModelRename,
         between_chunks: float,
+        extra_headers: Headers,
     ) -> None:
+        self.extra_headers = extra_headers
         self.request = request
         self.response = response
         self.send = send
@@ -106,7 +112,8 @@ class StreamRelay:
 
     async def start(self) -> None:
         self.started = True
-        await self.send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+        headers = SSE_HEADERS + self.extra_headers
+        await self.send({"type": "http.response.start", "status": 200, "headers": headers})
 
     async def emit(self, data: bytes) -> None:
         await self.send({"type": "http.response.body", "body": data, "more_body": True})

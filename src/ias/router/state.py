@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from ias.contracts.usage import UsageSink
+from ias.limits.types import Limiter
 from ias.router.catalog import ModelCatalog
 from ias.router.keys import KeyResolver
 from ias.router.last_used import LastUsed
@@ -21,6 +22,7 @@ from ias.router.upstream import Timeouts
 class RouterState:
     keys: KeyResolver
     catalog: ModelCatalog
+    limiter: Limiter
     sink: UsageSink
     last_used: LastUsed
     timeouts: Timeouts

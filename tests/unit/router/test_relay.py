@@ -53,6 +53,7 @@ def relay(
         meter or new_meter(),
         rename or ModelRename(UPSTREAM, UPSTREAM),
         1.0,
+        [],
     )
 
 
@@ -324,6 +325,7 @@ async def run_stream(events: list[bytes], request: InferenceRequest) -> list[dic
         new_meter(),
         ModelRename(UPSTREAM, UPSTREAM),
         1.0,
+        [],
     )
     await stream.run(events[0])
     return sent

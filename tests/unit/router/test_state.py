@@ -16,6 +16,7 @@ def state(secret: bytes = b"salt-secret") -> RouterState:
     return RouterState(
         keys=unused,
         catalog=unused,
+        limiter=unused,
         sink=unused,
         last_used=unused,
         timeouts=unused,
