@@ -9,6 +9,7 @@ request-id middleware, nothing else.
 from __future__ import annotations
 
 import enum
+import gc
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from functools import partial
@@ -19,10 +20,6 @@ from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ias.body_limit import BodyLimitMiddleware
-from ias.control.api import create_control_api
-from ias.control.context import build_control_context
-from ias.demo import ENGINE_PATH, engine_config
-from ias.engine import create_engine_app
 from ias.health import ReadinessCheck, health_routes
 from ias.http_errors import UnhandledErrorMiddleware, install_error_handlers
 from ias.kit.db import Database
@@ -79,9 +76,23 @@ class DataPlaneFirst:
             await self.rest(scope, receive, send)
 
 
+def _settle_the_heap() -> None:
+    """Move everything built at start-up out of the collector's sight.
+
+    Imports and start-up leave a few hundred thousand long-lived objects; without this, every
+    full collection walks them all and stalls the event loop for 100 ms and more under load.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings, process: Process | str = Process.ALL) -> ASGIApp:
+    # Each process imports only what it serves: a router carries no control plane in memory.
     process = Process(process)
     if process is Process.MOCK_ENGINE:
+        from ias.demo import engine_config
+        from ias.engine import create_engine_app
+
         # The engine is its own app, with vLLM's own /health and /metrics.
         return create_engine_app(engine_config(settings.engine))
     db = Database.from_url(settings.effective_database_url) if process in _NEEDS_DATABASE else None
@@ -90,19 +101,30 @@ def create_app(settings: Settings, process: Process | str = Process.ALL) -> ASGI
     routes: list[BaseRoute] = list(
         health_routes(process.value, _readiness_checks(settings, process, db))
     )
+    replicas = None
+    limiter = None
+    if process in _SERVES_ROUTER | _SERVES_CONTROL and db is not None:
+        # One limiter per process: the router enforces, the control plane reads consumption.
+        if process in _SERVES_ROUTER and redis is not None:
+            replicas = ReplicaCounter(redis, settings.redis_key_prefix)
+        limiter = build_limiter(settings, db, replicas)
     if process in _SERVES_CONTROL and db is not None:
-        context = build_control_context(settings, db, notifier, build_throttle(settings, redis))
+        from ias.control.api import create_control_api
+        from ias.control.context import build_control_context
+
+        throttle = build_throttle(settings, redis)
+        context = build_control_context(settings, db, notifier, throttle, limiter)
         control_api = BodyLimitMiddleware(
             create_control_api(context), settings.control.max_body_bytes
         )
         routes.append(Mount("/api", app=control_api))
     if process is Process.ALL:
+        from ias.demo import ENGINE_PATH, engine_config
+        from ias.engine import create_engine_app
+
         routes.append(Mount(ENGINE_PATH, app=create_engine_app(engine_config(settings.engine))))
     router = None
-    replicas = None
-    if process in _SERVES_ROUTER and db is not None:
-        replicas = ReplicaCounter(redis, settings.redis_key_prefix) if redis is not None else None
-        limiter = build_limiter(settings, db, replicas)
+    if process in _SERVES_ROUTER and db is not None and limiter is not None:
         router = build_router(settings, db, notifier, MemoryUsageSink(), limiter)
 
     @asynccontextmanager
@@ -119,9 +141,11 @@ def create_app(settings: Settings, process: Process | str = Process.ALL) -> ASGI
             if replicas is not None:
                 await replicas.start()
                 stack.push_async_callback(replicas.close)
+            if limiter is not None:
+                stack.push_async_callback(limiter.close)
             if router is not None:
-                stack.push_async_callback(router.state.limiter.close)
                 await open_router(router, stack, settings.router.probe_interval_seconds)
+            _settle_the_heap()
             yield
 
     app = Starlette(

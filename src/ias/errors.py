@@ -29,6 +29,8 @@ from typing import Any, ClassVar
 
 import orjson
 
+from ias.kit.logging import request_id_var
+
 
 class IASError(Exception):
     status: ClassVar[int] = 500
@@ -136,6 +138,14 @@ class UpstreamTimeout(IASError):
     status = 504
     type = "timeout_error"
     default_code = "upstream_timeout"
+
+
+def internal_error() -> InternalError:
+    """The 500 for a bug: it names the request, so a report can be matched to the log line."""
+    request_id = request_id_var.get() or "unknown"
+    return InternalError(
+        f"The server had an error while processing your request (request id {request_id})."
+    )
 
 
 class StartupError(Exception):

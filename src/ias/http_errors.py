@@ -16,8 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ias.errors import IASError, InternalError, InvalidRequest, NotFound, PayloadTooLarge
-from ias.kit.logging import request_id_var
+from ias.errors import IASError, InvalidRequest, NotFound, PayloadTooLarge, internal_error
 
 logger = logging.getLogger("ias.errors")
 
@@ -72,13 +71,6 @@ def install_error_handlers(app: Starlette) -> None:
     app.add_exception_handler(IASError, _handle_ias_error)
     app.add_exception_handler(HTTPException, _handle_http_exception)
     app.add_exception_handler(RequestValidationError, _handle_validation_error)
-
-
-def internal_error() -> InternalError:
-    request_id = request_id_var.get() or "unknown"
-    return InternalError(
-        f"The server had an error while processing your request (request id {request_id})."
-    )
 
 
 class UnhandledErrorMiddleware:

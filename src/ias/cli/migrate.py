@@ -9,7 +9,6 @@ import typer
 
 from ias.cli.output import fail, one_line_errors, say
 from ias.cli.startup import database_settings, describe_database, migrate, open_database
-from ias.migrations import runner
 from ias.settings import Settings
 
 
@@ -35,5 +34,7 @@ async def _migrate(settings: Settings, revision: str, *, downgrade: bool) -> str
     db = await open_database(settings)  # a clear error for an unreachable database first
     await db.dispose()
     await migrate(settings, revision, downgrade=downgrade)
+    from ias.migrations import runner  # alembic: loaded only when migrating
+
     current: str | None = await runner.current_revision(settings.effective_database_url)
     return current

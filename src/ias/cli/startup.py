@@ -11,13 +11,11 @@ import errno
 import re
 import socket
 
-from alembic.util import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from ias.errors import StartupError
 from ias.kit.db import Database
-from ias.migrations import runner
 from ias.secrets import ensure_home, load_settings, resolve_secrets
 from ias.settings import Mode, Settings
 
@@ -78,6 +76,11 @@ async def open_database(settings: Settings) -> Database:
 
 
 async def migrate(settings: Settings, revision: str = "head", *, downgrade: bool = False) -> None:
+    # Alembic is imported only by commands that migrate: serving processes never need it.
+    from alembic.util import CommandError
+
+    from ias.migrations import runner
+
     url = settings.effective_database_url
     try:
         if downgrade:
@@ -98,6 +101,8 @@ async def migrate_if_needed(settings: Settings) -> None:
     `ias up` does. An operator's PostgreSQL is migrated on purpose (`ias migrate`); an admin
     command only initialises it when it has no schema at all.
     """
+    from ias.migrations import runner
+
     url = settings.database_url
     if url is None or await runner.current_revision(url) is None:
         await migrate(settings)

@@ -12,6 +12,7 @@ from ias.kit.jwt import TokenIssuer
 from ias.kit.notify import Notifier
 from ias.kit.passwords import hash_password, verify_password
 from ias.kit.throttle import Throttle
+from ias.limits.types import Limiter
 from ias.settings import Settings
 
 ACCESS_TOKEN_ISSUER = "ias"  # noqa: S105 - a claim value, not a secret
@@ -57,10 +58,15 @@ class ControlContext:
     throttle: Throttle
     tokens: TokenIssuer
     passwords: PasswordHashing
+    limiter: Limiter | None = None  # reads consumption; absent in tools that need none
 
 
 def build_control_context(
-    settings: Settings, db: Database, notifier: Notifier, throttle: Throttle
+    settings: Settings,
+    db: Database,
+    notifier: Notifier,
+    throttle: Throttle,
+    limiter: Limiter | None = None,
 ) -> ControlContext:
     tokens = TokenIssuer(
         secret=settings.secret("jwt_secret"),
@@ -69,4 +75,4 @@ def build_control_context(
         ttl=timedelta(seconds=settings.control.access_token_ttl_seconds),
     )
     passwords = PasswordHashing(settings.control.max_concurrent_password_hashes)
-    return ControlContext(settings, db, notifier, throttle, tokens, passwords)
+    return ControlContext(settings, db, notifier, throttle, tokens, passwords, limiter)

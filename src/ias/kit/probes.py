@@ -6,7 +6,6 @@ dead host from holding a socket open longer than that.
 
 from __future__ import annotations
 
-import aio_pika
 import redis.asyncio as redis_asyncio
 
 CONNECT_TIMEOUT_SECONDS = 2.0
@@ -25,5 +24,7 @@ async def ping_redis(url: str) -> None:
 
 
 async def ping_amqp(url: str) -> None:
+    import aio_pika  # only processes that talk to the broker pay for importing it
+
     connection = await aio_pika.connect(url, timeout=CONNECT_TIMEOUT_SECONDS)
     await connection.close()

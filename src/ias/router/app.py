@@ -11,8 +11,7 @@ from typing import Any
 
 import orjson
 
-from ias.errors import IASError, InvalidRequest, NotFound
-from ias.http_errors import internal_error
+from ias.errors import IASError, InvalidRequest, NotFound, internal_error
 from ias.router.catalog import Route
 from ias.router.handler import ClientGone, handle_inference, header
 from ias.router.state import RouterState

@@ -9,7 +9,6 @@ in a `finally`, whatever happens: success, backend failure, client gone, or a bu
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -124,15 +123,13 @@ async def _serve(
     body: bytes,
     headers: list[tuple[bytes, bytes]],
 ) -> None:
-    relay_task = asyncio.ensure_future(_proxy(state, send, request, route, meter, body, headers))
-    watcher = asyncio.ensure_future(_wait_for_disconnect(receive))
+    relay = asyncio.ensure_future(_proxy(state, send, request, route, meter, body, headers))
+    watcher = asyncio.ensure_future(_stop_when_client_leaves(receive, relay, meter))
     try:
-        await asyncio.wait({relay_task, watcher}, return_when=asyncio.FIRST_COMPLETED)
-        if not relay_task.done():
-            meter.partial = True  # the client went away: stop the backend at once
-            relay_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await relay_task
+        await relay
+    except asyncio.CancelledError:
+        if not meter.partial:
+            raise  # cancelled from outside (shutdown), not because the client left
     except IASError as error:
         meter.failed(error.status, error.type)
         raise
@@ -143,9 +140,12 @@ async def _serve(
         watcher.cancel()
 
 
-async def _wait_for_disconnect(receive: Any) -> None:
+async def _stop_when_client_leaves(receive: Any, relay: asyncio.Future[None], meter: Meter) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
+    if not relay.done():
+        meter.partial = True  # the client went away: stop the backend at once
+        relay.cancel()
 
 
 async def _proxy(

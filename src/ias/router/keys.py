@@ -58,10 +58,10 @@ class KeyResolver:
         self._cache: OrderedDict[str, tuple[KeyRecord | None, float]] = OrderedDict()
         self._loading: dict[str, asyncio.Future[KeyRecord | None]] = {}
         self._generation = 0
+        self._hashes: dict[str, str] = {}
 
     async def resolve(self, authorization: str | None) -> KeyRecord:
-        key = _bearer(authorization)
-        key_hash = hash_key(key, self._secret)
+        key_hash = self._hash_of(authorization)
         entry = self._cache.get(key_hash)
         if entry is not None and entry[1] > self._clock():
             record = entry[0]
@@ -72,6 +72,20 @@ class KeyResolver:
         if record.expires_at is not None and record.expires_at <= utcnow():
             raise _refused("expired_api_key", "This API key has expired; create a new one.")
         return record
+
+    def _hash_of(self, authorization: str | None) -> str:
+        """The key's stored hash; checksum and HMAC are computed once per distinct header.
+
+        Only well-formed keys are remembered, so a flood of made-up keys costs a checksum each
+        and never grows this map.
+        """
+        key_hash = self._hashes.get(authorization) if authorization else None
+        if key_hash is None:
+            key_hash = hash_key(_bearer(authorization), self._secret)
+            if len(self._hashes) >= MAX_ENTRIES:
+                self._hashes.clear()
+            self._hashes[str(authorization)] = key_hash
+        return key_hash
 
     def invalidate(self, message: bytes) -> None:
         """Notifier handler for the key channel."""

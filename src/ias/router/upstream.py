@@ -7,7 +7,6 @@ has started, it is the answer: nothing is retried after bytes may have reached t
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
 import uuid
@@ -57,8 +56,11 @@ async def open_upstream(
 ) -> Opened:
     tried: set[uuid.UUID] = set()
     last_error: Exception | None = None
-    # Reads are bounded by the caller per chunk; here only connecting and the first answer.
-    timeout = aiohttp.ClientTimeout(total=None, sock_connect=timeouts.connect, sock_read=None)
+    # Connecting, and every socket read until the caller takes over with its own per-chunk
+    # and total deadlines (tighter ones, for streams).
+    timeout = aiohttp.ClientTimeout(
+        total=None, sock_connect=timeouts.connect, sock_read=timeouts.first_token
+    )
     for _ in range(MAX_ATTEMPTS):
         backend = pick(route.backends, tried, rng)
         if backend is None:
@@ -66,13 +68,12 @@ async def open_upstream(
         tried.add(backend.id)
         backend.outstanding += 1
         try:
-            async with asyncio.timeout(timeouts.first_token):
-                response = await session.post(
-                    f"{backend.url}/{endpoint}",
-                    data=body,
-                    headers=_headers(backend, request_id),
-                    timeout=timeout,
-                )
+            response = await session.post(
+                f"{backend.url}/{endpoint}",
+                data=body,
+                headers=_headers(backend, request_id),
+                timeout=timeout,
+            )
         except (aiohttp.ClientError, TimeoutError) as exc:
             backend.outstanding -= 1
             backend.failed(time.monotonic())

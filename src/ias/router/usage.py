@@ -90,7 +90,7 @@ def _count(value: Any, fallback: int) -> int:
 class MemoryUsageSink:
     """Keeps the most recent events in memory: the embedded sink until the ledger consumes them."""
 
-    def __init__(self, capacity: int = 100_000) -> None:
+    def __init__(self, capacity: int = 10_000) -> None:
         self.events: deque[UsageEvent] = deque(maxlen=capacity)
         self.submitted = 0
 

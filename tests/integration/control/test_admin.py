@@ -406,3 +406,31 @@ async def test_per_model_and_concurrency_limits(
             await session.scalars(select(OrgModelLimit).where(OrgModelLimit.org_id == world.org))
         ).all()
     assert rows == []
+
+
+async def test_org_limits_and_usage_are_visible_and_a_quota_cannot_go_below_use(
+    client: httpx.AsyncClient, world: World, control_app: ASGIApp
+) -> None:
+    from ias.limits.types import Admission, Kind, Limit
+
+    context = control_context(control_app)
+    assert context.limiter is not None
+    scope = f"org:{world.org}"
+    quota = Limit(scope, Kind.MONTHLY_TOKENS, 10_000)
+    decision = await context.limiter.admit(Admission("lease-1", (quota,), 700, 0))
+    assert decision.ticket is not None
+    await context.limiter.settle(decision.ticket, tokens=600, cost_micros=0)
+
+    seen = await client.get(f"/api/orgs/{world.org}/limits", headers=world["viewer"].headers)
+    assert seen.status_code == 200, seen.text
+    assert seen.json()["usage"]["tokens_this_month"] == 600
+    assert seen.json()["usage"]["requests_in_flight"] == 0
+
+    url = f"/api/admin/orgs/{world.org}/limits"
+    root = world["super_admin"].headers
+    too_low = await client.patch(url, json={"monthly_token_quota": 500}, headers=root)
+    assert too_low.status_code == 409
+    assert too_low.json()["error"]["code"] == "below_current_use"
+    assert "600" in too_low.json()["error"]["message"]
+    fine = await client.patch(url, json={"monthly_token_quota": 600}, headers=root)
+    assert fine.status_code == 200

@@ -225,6 +225,7 @@ OPERATIONS = [
     ),
     Op("DELETE", "/api/orgs/{org_id}", "401 403 403 403 204 404 204 404", fixed("/api/orgs/{org}")),
     Op("GET", "/api/orgs/{org_id}/members", ORG_READ, fixed("/api/orgs/{org}/members")),
+    Op("GET", "/api/orgs/{org_id}/limits", ORG_READ, fixed("/api/orgs/{org}/limits")),
     Op("PATCH", "/api/orgs/{org_id}/members/{user_id}", ORG_ADMIN, _member_role_change),
     Op(
         "DELETE",

@@ -18,7 +18,7 @@ from ias.control.admin.schemas import (
     AdminUserUpdate,
     OrgLimitsUpdate,
 )
-from ias.control.deps import ClientIp, SessionDep, SuperAdmin
+from ias.control.deps import ClientIp, ContextDep, SessionDep, SuperAdmin
 from ias.control.orgs.schemas import OrgLimits
 from ias.control.schemas import CursorQuery as Cursor
 from ias.control.schemas import LimitQuery as Limit
@@ -99,9 +99,12 @@ async def update_limits(
     body: OrgLimitsUpdate,
     principal: SuperAdmin,
     session: SessionDep,
+    context: ContextDep,
     ip: ClientIp,
 ) -> AdminOrgRead:
     """Change an organization's limits; only the fields sent change, and null means unlimited."""
     changes = {name: getattr(body, name) for name in body.model_fields_set}
-    org, members = await service.update_limits(session, principal, org_id, changes, ip)
+    org, members = await service.update_limits(
+        session, principal, org_id, changes, ip, context.limiter
+    )
     return admin_org_read(org, members)

@@ -24,6 +24,7 @@ from ias.control.events import publish_after_commit
 from ias.control.schemas import micros, usd
 from ias.errors import Conflict, InvalidRequest, NotFound
 from ias.kit.clock import utcnow
+from ias.limits.types import Kind, Limiter
 from ias.models import Org, User
 
 Row = TypeVar("Row", tuple[Org, int], tuple[User, int])
@@ -151,11 +152,13 @@ async def update_limits(
     org_id: uuid.UUID,
     changes: dict[str, Any],
     ip: str | None,
+    limiter: Limiter | None = None,
 ) -> tuple[Org, int]:
     """Apply `changes` (wire names → new value, None = unlimited) and nothing else."""
     org = await repository.org_by_id(session, org_id)
     if org is None:
         raise NotFound("No such organization.", param="org_id")
+    await _not_below_use(limiter, org.id, changes)
     model_changes = changes.pop("models", None) or {}
     before = {name: _wire_limit(org, name) for name in changes}
     for name, value in changes.items():
@@ -210,3 +213,26 @@ async def _apply_model_limits(
             await repository.put_model_limit(session, org_id, name, limits.rpm, limits.tpm)
             changed[name] = {"rpm": limits.rpm, "tpm": limits.tpm}
     return changed
+
+
+_MONTHLY = {"monthly_token_quota": Kind.MONTHLY_TOKENS, "monthly_budget_usd": Kind.MONTHLY_MICROS}
+
+
+async def _not_below_use(
+    limiter: Limiter | None, org_id: uuid.UUID, changes: dict[str, Any]
+) -> None:
+    """A monthly quota or budget below what the org has already used this month is refused."""
+    asked = {name: changes[name] for name in _MONTHLY if changes.get(name) is not None}
+    if not asked or limiter is None:
+        return
+    used = await limiter.consumption(f"org:{org_id}")
+    for name, value in asked.items():
+        spent = used.get(_MONTHLY[name], 0)
+        wanted = micros(value) if name == "monthly_budget_usd" else value
+        if wanted is not None and wanted < spent:
+            shown = usd(spent) if name == "monthly_budget_usd" else spent
+            raise Conflict(
+                f"The org has already used {shown} of '{name}' this month; set it to at least "
+                "that, or to null for no limit.",
+                code="below_current_use",
+            )

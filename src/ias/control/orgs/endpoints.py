@@ -11,12 +11,17 @@ from ias.control.orgs import service
 from ias.control.orgs.schemas import (
     MemberRead,
     MemberUpdate,
+    ModelLimitRead,
+    OrgConsumption,
     OrgCreate,
     OrgLimits,
+    OrgLimitsRead,
     OrgRead,
     OrgUpdate,
 )
 from ias.control.permissions import Role
+from ias.control.schemas import usd
+from ias.limits.types import Kind
 from ias.models import Membership, Org, User
 
 router = APIRouter(tags=["orgs"])
@@ -108,3 +113,24 @@ async def remove_member(
     """Remove a member, or leave (your own user id). Their keys in this org are revoked."""
     await service.remove_member(session, access, user_id, ip)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/orgs/{org_id}/limits", response_model=OrgLimitsRead)
+async def get_limits(access: CurrentOrg, context: ContextDep, session: SessionDep) -> OrgLimitsRead:
+    """The org's limits, per-model limits, and what it has used this minute and this month."""
+    models, usage = await service.limits_and_usage(context, session, access)
+    return OrgLimitsRead(
+        limits=OrgLimits.of(access.org),
+        models=[ModelLimitRead(model=m.model, rpm=m.rpm_limit, tpm=m.tpm_limit) for m in models],
+        usage=None if usage is None else consumption_read(usage),
+    )
+
+
+def consumption_read(usage: dict[Kind, int]) -> OrgConsumption:
+    return OrgConsumption(
+        requests_this_minute=usage.get(Kind.REQUESTS, 0),
+        tokens_this_minute=usage.get(Kind.TOKENS, 0),
+        requests_in_flight=usage.get(Kind.CONCURRENCY, 0),
+        tokens_this_month=usage.get(Kind.MONTHLY_TOKENS, 0),
+        spend_this_month_usd=usd(usage.get(Kind.MONTHLY_MICROS, 0)) or 0.0,
+    )

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ias.models import ApiKey, Membership, Org, OrgRole, User
+from ias.models import ApiKey, Membership, Org, OrgModelLimit, OrgRole, User
 
 
 async def slug_taken(session: AsyncSession, slug: str) -> bool:
@@ -87,3 +87,10 @@ async def revoke_keys(
         .values(revoked_at=now)
         .execution_options(synchronize_session=False)
     )
+
+
+async def model_limits(session: AsyncSession, org_id: uuid.UUID) -> list[OrgModelLimit]:
+    query = (
+        select(OrgModelLimit).where(OrgModelLimit.org_id == org_id).order_by(OrgModelLimit.model)
+    )
+    return list((await session.scalars(query)).all())

@@ -62,3 +62,25 @@ class MemberRead(BaseModel):
 
 class MemberUpdate(StrictBody):
     role: OrgRole
+
+
+class ModelLimitRead(BaseModel):
+    model: str
+    rpm: int | None
+    tpm: int | None
+
+
+class OrgConsumption(BaseModel):
+    requests_this_minute: int
+    tokens_this_minute: int
+    requests_in_flight: int
+    tokens_this_month: int
+    spend_this_month_usd: float
+
+
+class OrgLimitsRead(BaseModel):
+    limits: OrgLimits
+    models: list[ModelLimitRead] = Field(description="Per-model limits on top of the org's.")
+    usage: OrgConsumption | None = Field(
+        description="Counted by the limiter right now; null when its store cannot be reached."
+    )

@@ -22,10 +22,11 @@ from ias.control.events import invalidate_keys
 from ias.control.orgs import repository
 from ias.control.permissions import Action, Role, may_assign
 from ias.control.scoping import OrgAccess
-from ias.errors import Conflict, NotFound, PermissionDenied
+from ias.errors import Conflict, NotFound, PermissionDenied, Unavailable
 from ias.kit.clock import utcnow
 from ias.kit.ids import uuid7
-from ias.models import Membership, Org, User
+from ias.limits.types import Kind
+from ias.models import Membership, Org, OrgModelLimit, User
 
 MAX_SLUG_LENGTH = 48
 
@@ -195,3 +196,18 @@ async def _revoke_keys_of(session: AsyncSession, org_id: uuid.UUID, user_id: uui
     await repository.revoke_keys(session, org_id, user_id, utcnow())
     invalidate_keys(session, key_hashes)
     return len(key_hashes)
+
+
+async def limits_and_usage(
+    context: ControlContext, session: AsyncSession, access: OrgAccess
+) -> tuple[list[OrgModelLimit], dict[Kind, int] | None]:
+    """The org's per-model limits and its current consumption as the limiter counts it."""
+    access.require(Action.ORG_READ)
+    models = await repository.model_limits(session, access.org.id)
+    if context.limiter is None:
+        return models, None
+    try:
+        usage = await context.limiter.consumption(f"org:{access.org.id}")
+    except Unavailable:
+        usage = None
+    return models, usage
