@@ -9,9 +9,7 @@ Org limits change field by field: what the body leaves out stays as it is.
 
 from __future__ import annotations
 
-import base64
 import uuid
-from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +19,7 @@ from ias.control.admin import repository
 from ias.control.audit.service import Actor, record
 from ias.control.auth.service import Principal
 from ias.control.events import publish_after_commit
+from ias.control.pagination import decode_cursor, encode_cursor
 from ias.control.schemas import micros, usd
 from ias.errors import Conflict, InvalidRequest, NotFound
 from ias.kit.clock import utcnow
@@ -39,41 +38,18 @@ _LIMIT_FIELDS = {
 }
 
 
-def _encode_cursor(at: datetime, row_id: uuid.UUID) -> str:
-    raw = f"{at.isoformat()}|{row_id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str | None) -> repository.Position | None:
-    if not cursor:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, row_id = raw.split("|")
-        position = datetime.fromisoformat(at), uuid.UUID(row_id)
-        if position[0].tzinfo is None:
-            raise ValueError("a cursor's timestamp always carries its zone")
-        return position
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidRequest(
-            "The cursor is not one this API returned; pass the `next_cursor` of a previous page.",
-            param="cursor",
-            code="invalid_cursor",
-        ) from exc
-
-
 def _cut(rows: list[Row], limit: int) -> tuple[list[Row], str | None]:
     if len(rows) <= limit:
         return rows, None
     last = rows[limit - 1][0]
-    return rows[:limit], _encode_cursor(last.created_at, last.id)
+    return rows[:limit], encode_cursor(last.created_at, last.id)
 
 
 async def list_orgs(
     session: AsyncSession, *, q: str | None, cursor: str | None, limit: int
 ) -> tuple[list[tuple[Org, int]], str | None]:
     """One page of every org, newest first, with member counts and the next page's cursor."""
-    before = _decode_cursor(cursor)
+    before = decode_cursor(cursor)
     return _cut(await repository.orgs_page(session, q=q, before=before, limit=limit + 1), limit)
 
 
@@ -81,7 +57,7 @@ async def list_users(
     session: AsyncSession, *, q: str | None, cursor: str | None, limit: int
 ) -> tuple[list[tuple[User, int]], str | None]:
     """One page of every user, newest first, with org counts and the next page's cursor."""
-    before = _decode_cursor(cursor)
+    before = decode_cursor(cursor)
     return _cut(await repository.users_page(session, q=q, before=before, limit=limit + 1), limit)
 
 

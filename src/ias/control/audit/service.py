@@ -7,17 +7,15 @@ suggests a secret: no password, token or key ever reaches the log.
 
 from __future__ import annotations
 
-import base64
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ias.control.audit import repository
+from ias.control.pagination import decode_cursor, encode_cursor
 from ias.control.permissions import Action
-from ias.errors import InvalidRequest
 from ias.kit.clock import utcnow
 from ias.kit.ids import uuid7
 from ias.models import AuditEntry
@@ -67,26 +65,6 @@ async def record(
     await repository.add(session, entry)
 
 
-def encode_cursor(entry: AuditEntry) -> str:
-    raw = f"{entry.at.isoformat()}|{entry.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, entry_id = raw.split("|")
-        position = datetime.fromisoformat(at), uuid.UUID(entry_id)
-        if position[0].tzinfo is None:
-            raise ValueError("a cursor's timestamp always carries its zone")
-        return position
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidRequest(
-            "The cursor is not one this API returned; pass the `next_cursor` of a previous page.",
-            param="cursor",
-        ) from exc
-
-
 async def read_page(
     session: AsyncSession,
     *,
@@ -95,12 +73,13 @@ async def read_page(
     limit: int,
     action: str | None = None,
 ) -> tuple[list[AuditEntry], str | None]:
-    before = decode_cursor(cursor) if cursor else None
+    before = decode_cursor(cursor)
     entries = await repository.page(
         session, org_id=org_id, before=before, limit=limit + 1, action=action
     )
     if len(entries) > limit:
-        return entries[:limit], encode_cursor(entries[limit - 1])
+        last = entries[limit - 1]
+        return entries[:limit], encode_cursor(last.at, last.id)
     return entries, None
 
 
