@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from bench.router import wrk
+from bench.router.logs import fallback_causes
 from bench.router.procstat import parse_rss_kib, parse_stat
 from bench.router.report import render
 from bench.router.stats import gaps, median, percentile
@@ -48,6 +49,20 @@ def test_proc_stat_is_read_past_a_command_name_with_spaces_and_parentheses() -> 
     assert parse_stat(line) == (17, 281)
     assert parse_rss_kib("Name:\tias\nVmRSS:\t  51200 kB\nThreads:\t3\n") == 51200
     assert parse_rss_kib("Name:\tzombie\n") == 0
+
+
+def test_limiter_fallbacks_are_counted_by_cause_in_the_router_log() -> None:
+    def line(cause: str) -> str:
+        message = f"limits store unreachable ({cause}); limiting locally"
+        return f'{{"level":"warning","logger":"ias.limits","message":"{message}"}}\n'
+
+    log = line("TimeoutError()") + '{"message":"other"}\n' + line("TimeoutError()")
+    log += line("ConnectionError('Error 111 connecting (refused)')")
+    assert fallback_causes(log) == {
+        "TimeoutError()": 2,
+        "ConnectionError('Error 111 connecting (refused)')": 1,
+    }
+    assert not fallback_causes('{"message":"limits store reachable again"}\n')
 
 
 def test_wrk_posts_through_lua_and_its_summary_is_parsed() -> None:
@@ -89,12 +104,20 @@ def _stream(ttft: float, events: int = 23, arrivals: float = 20) -> dict[str, An
     }
 
 
-def _round(direct_rps: float, router_rps: float, router_p50: float) -> dict[str, Any]:
-    return {
+def _round(
+    direct_rps: float, router_rps: float, router_p50: float, limited_rps: float = 0
+) -> dict[str, Any]:
+    """One round of the direct and router arms, and of the limits arm when `limited_rps`."""
+    round_: dict[str, Any] = {
         "order": ["direct", "router"],
         "throughput": {
             "direct": {"rps": direct_rps, "errors": 0, "cpu_ms_per_request": 0.1},
-            "router": {"rps": router_rps, "errors": 0, "cpu_ms_per_request": 0.3},
+            "router": {
+                "rps": router_rps,
+                "errors": 0,
+                "cpu_ms_per_request": 0.3,
+                "redis_cpu_ms_per_request": 0.001,
+            },
         },
         "rates": {
             "50": {"direct": _rate(1.0, 2.0, 50), "router": _rate(router_p50, 3.0, 50)},
@@ -102,13 +125,34 @@ def _round(direct_rps: float, router_rps: float, router_p50: float) -> dict[str,
         },
         "stream": {"direct": _stream(1.0), "router": _stream(1.4)},
     }
+    if limited_rps:
+        round_["order"].append("router+limits")
+        round_["throughput"]["router+limits"] = {
+            "rps": limited_rps,
+            "errors": 0,
+            "cpu_ms_per_request": 0.36,
+            "redis_cpu_ms_per_request": 0.021,
+            "limiter_fallbacks": 1 if limited_rps < 2500 else 0,
+        }
+        round_["rates"]["50"]["router+limits"] = _rate(router_p50 + 0.3, 3.5, 50)
+        round_["rates"]["1000"]["router+limits"] = _rate(1000, 9500, 380, 9)
+        round_["stream"]["router+limits"] = _stream(1.6)
+    return round_
+
+
+ARMS = ["direct", "router", "router+limits"]
+MEMORY = {"direct": {"idle_mb": 40, "after_mb": 42}, "router": {"idle_mb": 70, "after_mb": 75}}
 
 
 @pytest.fixture
 def summary() -> dict[str, Any]:
-    rounds = [_round(9000, 3600, 1.5), _round(6000, 3000, 2.5), _round(8000, 3200, 1.7)]
-    memory = {"direct": {"idle_mb": 40, "after_mb": 42}, "router": {"idle_mb": 70, "after_mb": 75}}
-    return summarize(rounds, memory, ["direct", "router"])
+    rounds = [
+        _round(9000, 3600, 1.5, 3000),
+        _round(6000, 3000, 2.5, 2700),
+        _round(8000, 3200, 1.7, 2400),
+    ]
+    memory = {**MEMORY, "router+limits": {"idle_mb": 71, "after_mb": 76}}
+    return summarize(rounds, memory, ARMS)
 
 
 def test_additions_and_ratios_are_taken_within_each_round(summary: dict[str, Any]) -> None:
@@ -125,6 +169,22 @@ def test_additions_and_ratios_are_taken_within_each_round(summary: dict[str, Any
     assert not router["rates"]["50"]["overloaded"]
 
 
+def test_the_limits_arm_is_compared_with_the_router_within_each_round(
+    summary: dict[str, Any],
+) -> None:
+    cost = summary["router+limits"]["vs_router"]
+    # Per round 3000/3600, 2700/3000, 2400/3200: median 0.833 (the medians' ratio is 0.844).
+    assert cost["rps_ratio"] == pytest.approx(3000 / 3600)
+    assert cost["cpu_ratio"] == pytest.approx(1.2)
+    assert cost["cpu_added_ms"] == pytest.approx(0.06)
+    assert cost["redis_cpu_added_ms"] == pytest.approx(0.02)
+    assert cost["rates"]["50"]["added_p50"] == pytest.approx(0.3)
+    assert cost["rates"]["50"]["added_p99"] == pytest.approx(0.5)
+    assert cost["ttft_added_p50"] == pytest.approx(0.2)
+    assert cost["limiter_fallbacks"] == {"throughput": 1, "50": 0, "1000": 0, "stream": 0}
+    assert "vs_router" not in summary["router"]
+
+
 def test_targets_pass_and_fail_on_the_summary(summary: dict[str, Any]) -> None:
     verdicts = {check.metric: check.passed for check in evaluate(summary, chunks=20)}
     assert verdicts["sustained throughput"] is True
@@ -133,6 +193,28 @@ def test_targets_pass_and_fail_on_the_summary(summary: dict[str, Any]) -> None:
     assert verdicts["streaming chunks"] is True
     assert verdicts["memory idle"] is True
     assert verdicts["usage pipeline"] is None
+    assert verdicts["throughput, all limits on vs off"] is True  # 0.83x ≥ 0.80x
+    assert verdicts["CPU per request, all limits on vs off"] is True  # 1.20x ≤ 1.25x
+
+
+def test_limits_costing_more_than_a_fifth_fail(summary: dict[str, Any]) -> None:
+    summary["router+limits"]["vs_router"].update(rps_ratio=0.79, cpu_ratio=1.3)
+    checks = {check.metric: check for check in evaluate(summary, chunks=20, limiter_fallbacks=2)}
+    throughput = checks["throughput, all limits on vs off"]
+    assert throughput.passed is False
+    assert throughput.measured == (
+        "0.79x (2,700 vs 3,200 req/s); 2 limiter fallbacks to memory (partly measured without "
+        "Redis)"
+    )
+    assert checks["CPU per request, all limits on vs off"].passed is False
+
+
+def test_without_the_limits_arm_its_checks_are_not_run() -> None:
+    rounds = [_round(9000, 3600, 1.5), _round(6000, 3000, 2.5)]
+    summary = summarize(rounds, MEMORY, ["direct", "router"])
+    checks = {check.metric: check for check in evaluate(summary, chunks=20)}
+    assert checks["throughput, all limits on vs off"].passed is None
+    assert checks["throughput, all limits on vs off"].measured == "not run"
 
 
 def test_merged_chunks_fail_the_streaming_check(summary: dict[str, Any]) -> None:
@@ -151,13 +233,31 @@ def test_the_report_shows_the_table_the_targets_and_what_did_not_run(
         "loadgen": {"throughput_tool": "wrk"},
         "not_run": {"litellm": "pass --litellm"},
     }
-    rounds = [_round(9000, 3600, 1.5)]
+    rounds = [_round(9000, 3600, 1.5, 3000)]
     text = render(meta, summary, evaluate(summary, chunks=20), rounds)
     assert "| arm | max req/s (wrk c=64) | added p50 / p99 at 50 req/s |" in text
     assert (
-        "| IAS router (client → router → engine) | 3,200 (0.40x direct) | +0.70 / +1.00 ms |"
-        in text
+        "| IAS router, limits off (client → router → engine) | 3,200 (0.40x direct) "
+        "| +0.70 / +1.00 ms |" in text
     )
+    assert (
+        "| IAS router, all limits on (Redis) | 2,700 (0.33x direct, 0.83x router) "
+        "| +1.00 / +1.50 ms |" in text
+    )
+    assert "| 0.360 ms (1.20x router) | 2.50 ms | 71 → 76 MB (same process) |" in text
+    assert (
+        "| throughput, all limits on vs off | ≥ 0.80x (within 20%) "
+        "| 0.83x (2,700 vs 3,200 req/s) | pass |" in text
+    )
+    assert "### What all limits on cost (router+limits vs router)" in text
+    assert "| router CPU per request | 0.300 ms | 0.360 ms | 1.20x, +0.060 ms |" in text
+    assert "| p50 / p99 at 50 req/s | 1.70 / 3.00 ms | 2.00 / 3.50 ms | +0.30 / +0.50 ms |" in text
+    assert (
+        "| limiter fallbacks to memory (all rounds) | - | 1 "
+        "| 1 in throughput, 0 at 50 req/s, 0 at 1,000 req/s, 0 in streams |" in text
+    )
+    assert "one arm overloaded" in text  # at 1,000 req/s: no latency difference to speak of
+    assert "| 1 | direct → router → router+limits | 9,000 | 3,600 | 3,000 | 0.83x |" in text
     assert "overloaded (400 req/s got through" in text
     assert "| LiteLLM proxy, 1 worker | not run: pass --litellm |" in text
     assert "| sustained throughput | ≥ 3,000 req/s per core | 3,200 req/s | pass |" in text

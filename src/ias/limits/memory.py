@@ -148,6 +148,9 @@ class MemoryLimiter:
         month = month_of(now)
         return {kind: self._count(Limit(scope, kind, 1), now, window, month) for kind in Kind}
 
+    async def finish_seeding(self, seconds: float) -> bool:
+        return False  # seeding runs inside admit(), under the caller's own await
+
     async def close(self) -> None:
         self._windows.clear()
         self._months.clear()

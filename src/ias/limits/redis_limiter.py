@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 import redis.asyncio as redis_asyncio
+from redis.asyncio import BlockingConnectionPool
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError
@@ -39,16 +40,24 @@ _CODES = {
 _ADMITTED, _REFUSED, _NEEDS_BASELINE = 1, 0, 2
 
 
+POOL_CONNECTIONS = 16
+
+
 def redis_limiter_client(
     url: str, *, timeout_seconds: float = TIMEOUT_SECONDS
 ) -> redis_asyncio.Redis:
     """A client that fails fast: no retries, connect and read bounded by `timeout_seconds`."""
-    return redis_asyncio.Redis.from_url(
+    # A bounded pool, kept warm: a burst of requests shares a few connections instead of
+    # opening one each, which would blow the time budget and make a healthy store look down.
+    pool = BlockingConnectionPool.from_url(
         url,
+        max_connections=POOL_CONNECTIONS,
+        timeout=timeout_seconds,
         socket_timeout=timeout_seconds,
         socket_connect_timeout=timeout_seconds,
         retry=Retry(NoBackoff(), 0),
     )
+    return redis_asyncio.Redis.from_pool(pool)  # the client owns the pool: aclose() ends it
 
 
 class _Script:
@@ -166,6 +175,13 @@ class RedisLimiter:
                 value = tokens if limit.kind is Kind.MONTHLY_TOKENS else micros
                 pipe.set(self._base(limit) + month, max(0, value), nx=True, exat=expires)
             await pipe.execute()
+
+    async def finish_seeding(self, seconds: float) -> bool:
+        tasks = list(self._seeding.values())
+        if not tasks:
+            return False
+        done, pending = await asyncio.wait(tasks, timeout=seconds)
+        return not pending and all(not t.cancelled() and t.exception() is None for t in done)
 
     async def settle(self, ticket: Ticket, *, tokens: int, cost_micros: int) -> None:
         try:

@@ -54,6 +54,9 @@ class _Pending:
     offline_spend: bool = False  # fallback spend being added to the primary's monthly counters
 
 
+SEED_SECONDS = 2.0
+
+
 class ResilientLimiter:
     def __init__(
         self,
@@ -84,8 +87,7 @@ class ResilientLimiter:
     async def admit(self, admission: Admission) -> Decision:
         if self._may_call_primary():
             try:
-                async with asyncio.timeout(self._timeout):
-                    decision = await self._primary.admit(admission)
+                decision = await self._admit_primary(admission)
             except Exception as exc:
                 self._failed(exc)
                 self._queue_release(admission.lease_id, admission.limits)
@@ -95,6 +97,18 @@ class ResilientLimiter:
                     self._allowances[(limit.scope, limit.kind)] = remaining
                 return decision
         return await self._admit_offline(admission)
+
+    async def _admit_primary(self, admission: Admission) -> Decision:
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await self._primary.admit(admission)
+        except TimeoutError:
+            # The budget may have gone on a ledger read that seeds this month's counters: a
+            # slow database is not a dead store. Let it finish, then ask once more.
+            if not await self._primary.finish_seeding(SEED_SECONDS):
+                raise
+        async with asyncio.timeout(self._timeout):
+            return await self._primary.admit(admission)
 
     def _may_call_primary(self) -> bool:
         if self._open_until == 0.0:

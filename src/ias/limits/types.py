@@ -133,3 +133,10 @@ class Limiter(Protocol):
 class LimiterStore(Limiter, Protocol):
     async def charge(self, ticket: Ticket, *, tokens: int, cost_micros: int) -> None:
         """settle() that raises when the store fails, for a caller that replays it later."""
+
+    async def finish_seeding(self, seconds: float) -> bool:
+        """Wait up to `seconds` for ledger reads in flight; True if there were any and all ended.
+
+        Seeding a month from the ledger is a database read, slower than a store round trip:
+        a caller whose time budget ran out during one should wait for it, not blame the store.
+        """

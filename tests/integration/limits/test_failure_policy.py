@@ -205,13 +205,17 @@ async def test_a_ledger_slower_than_the_budget_delays_only_the_first_request(
     limiter = ResilientLimiter(primary, replicas=lambda: REPLICAS, probe_interval_seconds=0.3)
     quota = Limit("org:o", Kind.MONTHLY_TOKENS, 100)
     try:
-        with pytest.raises(Unavailable):  # no allowance known yet, and the ledger is slow
-            await limiter.admit(_admission(quota, tokens=5))
-        await asyncio.sleep(0.4)  # the seeding went on without the request; a probe is due
+        # The ledger read outlasts the store's 50 ms budget: the request waits for it rather
+        # than taking a healthy store for dead, and is counted in Redis, not locally.
+        started = time.monotonic()
         decision = await limiter.admit(_admission(quota, tokens=5))
+        assert 0.15 < time.monotonic() - started < 1.0
         assert decision.ticket is not None
         assert not decision.ticket.degraded
         assert decision.allowances == ((quota, 85),)
+        second = await limiter.admit(_admission(quota, tokens=5))
+        assert second.allowances == ((quota, 80),)
         assert calls == ["org:o"]
+        assert not limiter.degraded
     finally:
         await limiter.close()
