@@ -46,7 +46,6 @@ from tests.integration.router.limits_support import (
 from tests.servers import ServerThread
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
-STORE_RETRY_SECONDS = 1.1  # a router skips a limits store that failed for a second
 
 
 def reserved(body: bytes, max_tokens: int) -> int:
