@@ -12,6 +12,38 @@ MODEL = "bench-chat"
 PROMPT = "Say hello to the benchmark in a few words."
 MAX_TOKENS = 16
 
+# The arms. Both router arms are the same router process, told apart by the API key they send.
+DIRECT = "direct"
+ROUTER = "router"  # a key whose key and org rows carry no limit: no Redis call per request
+LIMITED = "router+limits"  # a key whose key, org and per-model org rows carry every limit
+
+
+@dataclass(frozen=True, slots=True)
+class GenerousLimits:
+    """Every limit the router enforces, set far above what one run can use.
+
+    Each one is checked (and counted on Redis) on every request of the limits arm, and none
+    ever refuses: a run sends well under a million requests and a few million tokens.
+    """
+
+    rpm: int = 10**7
+    tpm: int = 10**9
+    concurrency: int = 10**4
+    monthly_tokens: int = 10**9
+    monthly_budget_micros: int = 10**12  # USD 1,000,000
+
+    def describe(self) -> str:
+        return (
+            f"key rpm {self.rpm:,}, tpm {self.tpm:,}, concurrency {self.concurrency:,}; "
+            f"org rpm {self.rpm:,}, tpm {self.tpm:,}, concurrency {self.concurrency:,}, "
+            f"monthly token quota {self.monthly_tokens:,}, monthly budget "
+            f"USD {self.monthly_budget_micros // 10**6:,}; per-model (org_model_limits) `{MODEL}` "
+            f"rpm {self.rpm:,}, tpm {self.tpm:,}"
+        )
+
+
+LIMITS = GenerousLimits()
+
 
 @dataclass(frozen=True, slots=True)
 class BenchConfig:

@@ -1,7 +1,9 @@
 """One measurement of one arm: throughput, latency at a fixed rate, or streaming.
 
 Each phase runs its load generator in a separate process on the client core and reads the
-arm's CPU time around it, so CPU per request is the arm's own cost, not the client's.
+arm's CPU time around it, so CPU per request is the arm's own cost, not the client's. The
+throughput phase also reads the Redis server's CPU time: what the limits cost outside the
+router (Redis is shared with whatever else uses it, so the arms without limits are the control).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,7 @@ class Context:
     pinning: Pinning
     workdir: Path
     use_wrk: bool
+    redis_cpu: Callable[[], float] | None = None  # the Redis server's CPU seconds so far
 
 
 def python_loadgen(context: Context, mode: str, target: Target, **options: Any) -> dict[str, Any]:
@@ -50,6 +54,7 @@ def _per(cpu_used: float, count: int) -> float:
 
 def throughput(context: Context, target: Target, seconds: float | None = None) -> dict[str, Any]:
     seconds = context.config.throughput_seconds if seconds is None else seconds
+    redis_before = context.redis_cpu() if context.redis_cpu else math.nan
     before = _cpu(target)
     if context.use_wrk:
         result = wrk.run(
@@ -66,6 +71,8 @@ def throughput(context: Context, target: Target, seconds: float | None = None) -
             context, "closed", target, connections=context.config.connections, seconds=seconds
         )
     result["cpu_ms_per_request"] = _per(_cpu(target) - before, result["requests"])
+    redis_used = (context.redis_cpu() if context.redis_cpu else math.nan) - redis_before
+    result["redis_cpu_ms_per_request"] = _per(redis_used, result["requests"])
     return result
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.router.config import DIRECT, LIMITED, ROUTER
 from bench.router.formatting import DASH, number
 from bench.router.targets import Check
 
 Summary = dict[str, Any]
 ARM_TITLES = {
-    "direct": "direct (client → mock engine)",
-    "router": "IAS router (client → router → engine)",
+    DIRECT: "direct (client → mock engine)",
+    ROUTER: "IAS router, limits off (client → router → engine)",
+    LIMITED: "IAS router, all limits on (Redis)",
     "litellm": "LiteLLM proxy, 1 worker",
 }
 
@@ -21,7 +23,7 @@ def _latency_cell(arm: str, measured: Summary) -> str:
             f"overloaded ({number(measured['achieved_rps'], grouped=True)} req/s got through, "
             f"p99 {number(measured['p99'] / 1000)} s)"
         )
-    if arm == "direct":
+    if arm == DIRECT:
         return f"baseline {number(measured['p50'])} / {number(measured['p99'])} ms"
     added_p50 = number(measured["added_p50"], signed=True)
     return f"{added_p50} / {number(measured['added_p99'], signed=True)} ms"
@@ -29,23 +31,32 @@ def _latency_cell(arm: str, measured: Summary) -> str:
 
 def _row(arm: str, data: Summary, rates: list[str]) -> list[str]:
     throughput = number(data["max_rps"], grouped=True)
-    if arm != "direct":
+    cpu = f"{number(data['cpu_ms_per_request'], 3)} ms"
+    rss = f"{number(data['rss_idle_mb'], 0)} → {number(data['rss_after_mb'], 0)} MB"
+    if "vs_router" in data:
+        cost = data["vs_router"]
+        throughput += (
+            f" ({number(data['ratio_to_direct'])}x direct, {number(cost['rps_ratio'])}x router)"
+        )
+        cpu += f" ({number(cost['cpu_ratio'])}x router)"
+        rss += " (same process)"
+    elif arm != DIRECT:
         throughput += f" ({number(data['ratio_to_direct'])}x direct)"
     stream = data["stream"]
     ttft = (
         f"baseline {number(stream['ttft_p50'])} ms"
-        if arm == "direct"
+        if arm == DIRECT
         else f"{number(stream['ttft_added_p50'], signed=True)} ms"
     )
-    owner = " (engine)" if arm == "direct" else ""
+    owner = " (engine)" if arm == DIRECT else ""
     return [
         ARM_TITLES.get(arm, arm),
         throughput,
         *(_latency_cell(arm, data["rates"][rate]) for rate in rates),
         ttft,
-        f"{number(data['cpu_ms_per_request'], 3)} ms{owner}",
+        cpu + owner,
         f"{number(stream['cpu_ms_per_stream'])} ms{owner}",
-        f"{number(data['rss_idle_mb'], 0)} → {number(data['rss_after_mb'], 0)} MB{owner}",
+        rss + owner,
     ]
 
 
@@ -125,17 +136,85 @@ def _details(summary: Summary) -> str:
     )
 
 
-def _per_round(rounds: list[Summary]) -> str:
-    arms = list(rounds[0]["throughput"]) if rounds else []
-    header = ["round", "order", *(f"{arm} max req/s" for arm in arms)]
+def _limits_cost(summary: Summary) -> str:
+    """What turning every limit on adds to the router arm, taken within each round."""
+    limited, router = summary[LIMITED], summary[ROUTER]
+    cost = limited["vs_router"]
     rows = [
         [
+            "max req/s",
+            number(router["max_rps"], grouped=True),
+            number(limited["max_rps"], grouped=True),
+            f"{number(cost['rps_ratio'])}x",
+        ],
+        [
+            "router CPU per request",
+            f"{number(router['cpu_ms_per_request'], 3)} ms",
+            f"{number(limited['cpu_ms_per_request'], 3)} ms",
+            f"{number(cost['cpu_ratio'])}x, {number(cost['cpu_added_ms'], 3, signed=True)} ms",
+        ],
+        [
+            "Redis CPU per request",
+            f"{number(router['redis_cpu_ms_per_request'], 3)} ms",
+            f"{number(limited['redis_cpu_ms_per_request'], 3)} ms",
+            f"{number(cost['redis_cpu_added_ms'], 3, signed=True)} ms",
+        ],
+    ]
+    for rate, added in cost["rates"].items():
+        ours, theirs = limited["rates"][rate], router["rates"][rate]
+        difference = (
+            "one arm overloaded"
+            if ours["overloaded"] or theirs["overloaded"]
+            else f"{number(added['added_p50'], signed=True)} / "
+            f"{number(added['added_p99'], signed=True)} ms"
+        )
+        rows.append(
+            [
+                f"p50 / p99 at {int(rate):,} req/s",
+                f"{number(theirs['p50'])} / {number(theirs['p99'])} ms",
+                f"{number(ours['p50'])} / {number(ours['p99'])} ms",
+                difference,
+            ]
+        )
+    rows.append(
+        [
+            "TTFT p50 (1 stream)",
+            f"{number(router['stream']['ttft_p50'])} ms",
+            f"{number(limited['stream']['ttft_p50'])} ms",
+            f"{number(cost['ttft_added_p50'], signed=True)} ms",
+        ]
+    )
+    fallbacks = cost["limiter_fallbacks"]
+    where = ", ".join(
+        f"{count} in {'streams' if phase == 'stream' else phase}"
+        if not phase.isdigit()
+        else f"{count} at {int(phase):,} req/s"
+        for phase, count in fallbacks.items()
+    )
+    rows.append(
+        ["limiter fallbacks to memory (all rounds)", "-", str(sum(fallbacks.values())), where]
+    )
+    header = ["", ROUTER, LIMITED, f"{LIMITED} vs {ROUTER} (within each round)"]
+    return table(header, rows)
+
+
+def _per_round(rounds: list[Summary]) -> str:
+    arms = list(rounds[0]["throughput"]) if rounds else []
+    compare = ROUTER in arms and LIMITED in arms
+    header = ["round", "order", *(f"{arm} max req/s" for arm in arms)]
+    header += [f"{LIMITED} ÷ {ROUTER}"] if compare else []
+    rows = []
+    for index, round_ in enumerate(rounds):
+        throughput = round_["throughput"]
+        row = [
             str(index + 1),
             " → ".join(round_["order"]),
-            *(number(round_["throughput"][arm]["rps"], grouped=True) for arm in arms),
+            *(number(throughput[arm]["rps"], grouped=True) for arm in arms),
         ]
-        for index, round_ in enumerate(rounds)
-    ]
+        if compare:
+            base = throughput[ROUTER]["rps"]
+            row.append(f"{number(throughput[LIMITED]['rps'] / base)}x" if base else DASH)
+        rows.append(row)
     return table(header, rows)
 
 
@@ -151,6 +230,11 @@ def render(meta: Summary, summary: Summary, checks: list[Check], rounds: list[Su
                 "## Targets",
                 targets_table(checks),
                 "## Details",
+                *(
+                    [f"### What all limits on cost ({LIMITED} vs {ROUTER})", _limits_cost(summary)]
+                    if "vs_router" in summary.get(LIMITED, {})
+                    else []
+                ),
                 _details(summary),
                 "### Throughput per round",
                 _per_round(rounds),

@@ -7,65 +7,100 @@ import platform
 import subprocess
 import sys
 import urllib.request
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import ias
 from bench.router import phases, wrk
-from bench.router.config import MAX_TOKENS, BenchConfig, Target
+from bench.router.config import LIMITED, LIMITS, MAX_TOKENS, ROUTER, BenchConfig, Target
 from bench.router.processes import REPO, Pinning
 from bench.router.procstat import rss_mb
 from bench.router.stack import Stack, running_stack
 from bench.router.summary import summarize
 from bench.router.targets import evaluate
 
+# What each router arm runs. Update it when the router gains or loses a part on the hot path.
 PARTS_ON = (
-    "API-key auth ON (key checked and HMACed on every request, its record read from PostgreSQL "
-    "once, then cached in-process); "
-    "model routing and backend choice ON; metering ON (one usage event per request into the "
-    "in-process memory sink; the durable RabbitMQ pipeline is not built yet); rate limits and "
-    "quotas NOT YET IMPLEMENTED (so no Redis round trip per request)"
+    f"**{ROUTER}** arm: API-key auth ON (key checked and HMACed on every request, its record "
+    "read from PostgreSQL once, then cached in-process); model routing and backend choice ON; "
+    "metering ON (one usage event per request into the in-process memory sink); limits OFF "
+    "(its key and org carry none, so no Redis call per request). "
+    f"**{LIMITED}** arm: the same router process with the same parts, and limits ON on Redis "
+    "(its key, org and per-model org rows carry all 10 limits, set too high ever to refuse, so "
+    "every request runs one Redis Lua call at admission and one at settlement). "
+    "Both: the durable usage pipeline (RabbitMQ into PostgreSQL) is not built yet"
 )
+RATE_LIMIT_HEADER = "x-ratelimit-limit-requests"  # sent on every admitted response with limits
 
 
 def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _prime(target: Target) -> None:
-    """One request, so the arm's caches and connection pools exist before memory is read."""
+def _prime(target: Target) -> dict[str, str]:
+    """One request, so the arm's caches and connection pools exist before memory is read.
+
+    Returns the response headers (lower-cased names)."""
     request = urllib.request.Request(  # noqa: S310 - loopback URL built by the benchmark
         target.chat_url, data=target.chat_body, headers=target.headers
     )
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
         response.read()
+        return {name.lower(): value for name, value in response.headers.items()}
 
 
-def _round(context: phases.Context, targets: list[Target], index: int) -> dict[str, Any]:
+def _check_limits(target: Target, headers: dict[str, str]) -> None:
+    """The router arms must differ exactly by their limits, or their comparison means nothing."""
+    limited = RATE_LIMIT_HEADER in headers
+    if target.name == LIMITED and not limited:
+        raise SystemExit(f"the {LIMITED} arm was answered without {RATE_LIMIT_HEADER}")
+    if target.name == ROUTER and limited:
+        raise SystemExit(f"the {ROUTER} arm was answered with {RATE_LIMIT_HEADER}: it has limits")
+
+
+def _measured(stack: Stack, phase: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Runs one phase and counts the limiter's fallbacks to memory while it ran."""
+    before = stack.limiter_fallbacks()
+    result = phase()
+    result["limiter_fallbacks"] = stack.limiter_fallbacks() - before
+    return result
+
+
+def _round(stack: Stack, context: phases.Context, index: int) -> dict[str, Any]:
+    targets = stack.targets
     order = targets if index % 2 == 0 else targets[::-1]
     config = context.config
     result: dict[str, Any] = {"order": [target.name for target in order], "throughput": {}}
     result["rates"] = {str(rate): {} for rate in config.rates}
     result["stream"] = {}
     label = f"round {index + 1}/{config.rounds}"
+    fallbacks = 0
     for target in order:
-        measured = phases.throughput(context, target)
+        measured = _measured(stack, partial(phases.throughput, context, target))
         result["throughput"][target.name] = measured
+        fallbacks += measured["limiter_fallbacks"]
         say(f"{label} throughput {target.name}: {measured['rps']:,.0f} req/s")
     for rate in config.rates:
         for target in order:
-            measured = phases.fixed_rate(context, target, rate)
+            measured = _measured(stack, partial(phases.fixed_rate, context, target, rate))
             result["rates"][str(rate)][target.name] = measured
+            fallbacks += measured["limiter_fallbacks"]
             latency = measured["latency_ms"]
             say(
                 f"{label} {rate} req/s {target.name}: p50 {latency['p50']:.2f} ms, "
                 f"p99 {latency['p99']:.2f} ms, {measured['errors']} errors"
             )
     for target in order:
-        measured = phases.streaming(context, target)
+        measured = _measured(stack, partial(phases.streaming, context, target))
         result["stream"][target.name] = measured
+        fallbacks += measured["limiter_fallbacks"]
         say(f"{label} streams {target.name}: TTFT p50 {measured['ttft_ms']['p50']:.2f} ms")
+    result["limiter_fallbacks"] = fallbacks
+    if fallbacks:
+        say(f"{label}: the limiter fell back to memory {fallbacks} times")
     return result
 
 
@@ -90,7 +125,12 @@ def _cpu_model() -> str:
 
 
 def _facts(
-    config: BenchConfig, pinning: Pinning, wrk_version: str | None, seed: int
+    config: BenchConfig,
+    pinning: Pinning,
+    wrk_version: str | None,
+    seed: int,
+    fallbacks: tuple[int, dict[str, int]],
+    code: str,
 ) -> dict[str, str]:
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     seconds = f"{config.throughput_seconds:g} s"
@@ -123,10 +163,26 @@ def _facts(
         "Rounds": f"{config.rounds}, arms interleaved, order reversed every other round; "
         "figures are medians across rounds, additions and ratios taken within each round",
         "Mock engine": "`ias serve mock-engine`, fast mode (no delay, fixed JSON), one process",
-        "Router": "`ias serve router`, one process (uvicorn, uvloop, httptools), "
-        + _code_under_test(),
+        "Router": f"`ias serve router`, one process (uvicorn, uvloop, httptools), {code}",
         "Router parts": PARTS_ON,
+        f"Limits of the {LIMITED} arm": LIMITS.describe(),
+        "Limiter fallbacks": _fallbacks_fact(*fallbacks),
     }
+
+
+def _fallbacks_fact(count: int, causes: dict[str, int]) -> str:
+    text = (
+        f"{count} during the rounds (each is a switch to limiting from memory after a Redis "
+        "limiter call failed or took over its 50 ms budget; the router goes back to Redis when "
+        "a call answers again"
+    )
+    if not count:
+        return text + ")"
+    by_cause = ", ".join(f"`{cause}` {times}" for cause, times in causes.items())
+    return (
+        f"{text}: the {LIMITED} arm was partly measured without Redis, which flatters it); "
+        f"by cause, warm-up included: {by_cause}"
+    )
 
 
 def _warm_up(context: phases.Context, stack: Stack) -> None:
@@ -141,17 +197,27 @@ def run(config: BenchConfig) -> dict[str, Any]:
     wrk_version = None if config.force_python_loadgen else wrk.available()
     say(f"pinning: {pinning.reason}")
     say(f"throughput load: {wrk_version or 'Python closed-loop generator (wrk not used)'}")
+    code = _code_under_test()  # before the servers start: the tree may change during the run
+    say(f"code under test: {code}")
     with running_stack(config, pinning) as stack:
-        context = phases.Context(config, pinning, stack.workdir, use_wrk=wrk_version is not None)
+        context = phases.Context(
+            config,
+            pinning,
+            stack.workdir,
+            use_wrk=wrk_version is not None,
+            redis_cpu=stack.redis_cpu_seconds,
+        )
         memory: dict[str, dict[str, float]] = {}
         for target in stack.targets:
-            _prime(target)
+            _check_limits(target, _prime(target))
             memory[target.name] = {"idle_mb": rss_mb(target.pid)}
         _warm_up(context, stack)
-        rounds = [_round(context, stack.targets, index) for index in range(config.rounds)]
+        rounds = [_round(stack, context, index) for index in range(config.rounds)]
         for target in stack.targets:
             memory[target.name]["after_mb"] = rss_mb(target.pid)
-        facts = _facts(config, pinning, wrk_version, stack.seed)
+        fallbacks = sum(round_["limiter_fallbacks"] for round_ in rounds)
+        causes = dict(stack.limiter_fallback_causes().most_common())  # warm-up included
+        facts = _facts(config, pinning, wrk_version, stack.seed, (fallbacks, causes), code)
     arms = [target.name for target in stack.targets]
     summary = summarize(rounds, memory, arms)
     not_run = {} if config.litellm_bin else {"litellm": "pass --litellm PATH_TO_ITS_VENV_BIN"}
@@ -172,10 +238,12 @@ def run(config: BenchConfig) -> dict[str, Any]:
         "loadgen": {"throughput_tool": "wrk" if wrk_version else "python", "wrk": wrk_version},
         "pinned": pinning.enabled,
         "not_run": not_run,
+        "limiter_fallbacks": fallbacks,
+        "limiter_fallback_causes": causes,
     }
     return {
         "meta": meta,
         "summary": summary,
-        "checks": evaluate(summary, config.stream_chunks),
+        "checks": evaluate(summary, config.stream_chunks, fallbacks),
         "rounds": rounds,
     }

@@ -8,16 +8,29 @@ import shutil
 import subprocess
 import tempfile
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
+import redis
 
 from bench.router import database
-from bench.router.config import MODEL, PROMPT, BenchConfig, Target, chat_body, stream_body
+from bench.router.config import (
+    DIRECT,
+    LIMITED,
+    MODEL,
+    PROMPT,
+    ROUTER,
+    BenchConfig,
+    Target,
+    chat_body,
+    stream_body,
+)
 from bench.router.litellm import STARTUP_SECONDS, litellm_server
+from bench.router.logs import fallback_causes
 from bench.router.processes import (
     CLIENT_CORE,
     ROUTER_CORE,
@@ -39,6 +52,37 @@ class Stack:
     litellm: Server | None
     targets: list[Target]
     seed: int
+    redis_prefix: str
+
+    def limiter_fallbacks(self) -> int:
+        """How many times so far the router's limiter gave up on Redis and limited locally."""
+        return sum(self.limiter_fallback_causes().values())
+
+    def limiter_fallback_causes(self) -> Counter[str]:
+        """The router's limiter fallbacks so far, counted by the error that caused them."""
+        try:
+            return fallback_causes(self.router.log_path.read_text(errors="replace"))
+        except FileNotFoundError:
+            return Counter()
+
+    def redis_cpu_seconds(self) -> float:
+        """CPU seconds the Redis server has used (`INFO cpu`), wherever it runs."""
+        with redis.Redis.from_url(REDIS_URL, socket_timeout=5) as client:
+            cpu = client.info("cpu")
+        return float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
+
+
+def forget_redis_keys(prefix: str) -> None:
+    """Delete the run's keys: the limit counters (monthly ones live for weeks) and the rest."""
+    with redis.Redis.from_url(REDIS_URL, socket_timeout=5) as client:
+        batch: list[bytes] = []
+        for key in client.scan_iter(match=prefix + "*", count=1000):
+            batch.append(key)
+            if len(batch) == 1000:
+                client.delete(*batch)
+                batch.clear()
+        if batch:
+            client.delete(*batch)
 
 
 def _clean_env() -> dict[str, str]:
@@ -136,6 +180,7 @@ def running_stack(config: BenchConfig, pinning: Pinning) -> Iterator[Stack]:
     workdir = Path(tempfile.mkdtemp(prefix="ias-router-bench-"))
     servers: list[Server] = []
     db: database.BenchDatabase | None = None
+    redis_prefix = ""
     try:
         engine = engine_server(workdir, pinning)
         servers.append(engine)
@@ -145,16 +190,18 @@ def running_stack(config: BenchConfig, pinning: Pinning) -> Iterator[Stack]:
 
         db = database.create_database()
         env = router_env(workdir, db)
+        redis_prefix = env["IAS_REDIS_KEY_PREFIX"]
         migrate(env)
-        key = database.seed(db, env["IAS_API_KEY_SECRET"], MODEL, engine.url)
+        keys = database.seed(db, env["IAS_API_KEY_SECRET"], engine.url)
         router = router_server(workdir, pinning, env)
         servers.append(router)
         router.start()
         router.wait_until_healthy("/ready", STARTUP_TIMEOUT)
 
         targets = [
-            _target("direct", engine, key, seed, config),
-            _target("router", router, key, seed, config),
+            _target(DIRECT, engine, keys.plain, seed, config),
+            _target(ROUTER, router, keys.plain, seed, config),
+            _target(LIMITED, router, keys.limited, seed, config),
         ]
         litellm = None
         if config.litellm_bin is not None:
@@ -164,10 +211,14 @@ def running_stack(config: BenchConfig, pinning: Pinning) -> Iterator[Stack]:
             litellm.wait_until_healthy("/health/liveliness", STARTUP_SECONDS)
             master_key = litellm.env["LITELLM_MASTER_KEY"]
             targets.append(_target("litellm", litellm, master_key, seed, config))
-        yield Stack(workdir, engine, router, litellm, targets, seed)
+        yield Stack(workdir, engine, router, litellm, targets, seed, redis_prefix)
     finally:
         for server in reversed(servers):
             server.stop()
-        if db is not None:
-            database.drop_database(db)
-        shutil.rmtree(workdir, ignore_errors=True)
+        try:
+            if db is not None:
+                database.drop_database(db)
+        finally:
+            if redis_prefix:
+                forget_redis_keys(redis_prefix)
+            shutil.rmtree(workdir, ignore_errors=True)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bench.router.config import DIRECT, LIMITED, ROUTER
 from bench.router.formatting import number
 
 Summary = dict[str, Any]
-ARM = "router"
+ARM = ROUTER
 LITELLM = "litellm"
+LIMITS_SHARE = 0.8  # the limits issue: throughput with every limit on within 20% of limits off
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +45,7 @@ def _latency_check(router: Summary, rate: str, p50_max: float, p99_max: float) -
 
 
 def _streaming_checks(summary: Summary, chunks: int) -> list[Check]:
-    router, direct = summary[ARM]["stream"], summary["direct"]["stream"]
+    router, direct = summary[ARM]["stream"], summary[DIRECT]["stream"]
     ttft = router["ttft_added_p50"]
     same_events = router["events_per_stream"] == direct["events_per_stream"]
     whole = router["tokens_per_stream"] == [chunks] and not router["errors"]
@@ -67,7 +69,41 @@ def _streaming_checks(summary: Summary, chunks: int) -> list[Check]:
     ]
 
 
-def evaluate(summary: Summary, chunks: int) -> list[Check]:
+def _limits_checks(summary: Summary, fallbacks: int) -> list[Check]:
+    throughput_metric = "throughput, all limits on vs off"
+    cpu_metric = "CPU per request, all limits on vs off"
+    throughput_target = f"≥ {LIMITS_SHARE:.2f}x (within 20%)"
+    cpu_target = f"≤ {1 / LIMITS_SHARE:.2f}x (the same 20% as CPU time)"
+    if LIMITED not in summary or "vs_router" not in summary[LIMITED]:
+        return [
+            Check(throughput_metric, throughput_target, "not run", None),
+            Check(cpu_metric, cpu_target, "not run", None),
+        ]
+    limited, router, cost = summary[LIMITED], summary[ARM], summary[LIMITED]["vs_router"]
+    caveat = (
+        f"; {fallbacks} limiter fallback{'s' if fallbacks != 1 else ''} to memory (partly "
+        "measured without Redis)"
+        if fallbacks
+        else ""
+    )
+    rps_text = (
+        f"{number(cost['rps_ratio'])}x ({number(limited['max_rps'], grouped=True)} vs "
+        f"{number(router['max_rps'], grouped=True)} req/s){caveat}"
+    )
+    cpu_text = (
+        f"{number(cost['cpu_ratio'])}x ({number(limited['cpu_ms_per_request'], 3)} vs "
+        f"{number(router['cpu_ms_per_request'], 3)} ms, "
+        f"{number(cost['cpu_added_ms'], 3, signed=True)} ms; Redis itself "
+        f"{number(cost['redis_cpu_added_ms'], 3, signed=True)} ms){caveat}"
+    )
+    return [
+        Check(throughput_metric, throughput_target, rps_text, cost["rps_ratio"] >= LIMITS_SHARE),
+        Check(cpu_metric, cpu_target, cpu_text, cost["cpu_ratio"] <= 1 / LIMITS_SHARE),
+    ]
+
+
+def evaluate(summary: Summary, chunks: int, limiter_fallbacks: int = 0) -> list[Check]:
+    """The checks of the router arm (limits off), then what turning every limit on costs."""
     router = summary[ARM]
     rps, cpu = router["max_rps"], router["cpu_ms_per_request"]
     checks = [
@@ -79,6 +115,7 @@ def evaluate(summary: Summary, chunks: int) -> list[Check]:
             cpu <= 1000 / 3000,
         ),
     ]
+    checks += _limits_checks(summary, limiter_fallbacks)
     if LITELLM in summary:
         ratio = rps / summary[LITELLM]["max_rps"]
         checks.append(Check("throughput vs LiteLLM", "at least 16x", f"{ratio:.1f}x", ratio >= 16))
@@ -100,6 +137,11 @@ def evaluate(summary: Summary, chunks: int) -> list[Check]:
             "not built yet (events go to an in-process sink)",
             None,
         ),
-        Check("overload", "fast 429/503, 0 time-outs", "limits not implemented yet", None),
+        Check(
+            "overload",
+            "fast 429/503, 0 time-outs",
+            "not measured by this benchmark (its limits never refuse)",
+            None,
+        ),
     ]
     return checks
