@@ -39,6 +39,27 @@ def _limits(key: KeyRecord, model: str) -> list[tuple[str, Kind, int | None]]:
     return wanted
 
 
+class LimitsCache:
+    """The limits of a key for a model, computed once per key record and model.
+
+    Key records are immutable and replaced when their key changes, so a record is its own
+    cache key and a stale entry can never be served.
+    """
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._size = size
+        self._entries: dict[tuple[KeyRecord, str], tuple[Limit, ...]] = {}
+
+    def __call__(self, key: KeyRecord, model: str) -> tuple[Limit, ...]:
+        cached = self._entries.get((key, model))
+        if cached is None:
+            cached = limits_for(key, model)
+            if len(self._entries) >= self._size:
+                self._entries.clear()
+            self._entries[(key, model)] = cached
+        return cached
+
+
 def limits_for(key: KeyRecord, model: str) -> tuple[Limit, ...]:
     limits = []
     for scope, kind, value in _limits(key, model):
@@ -67,7 +88,11 @@ def reservation(request: InferenceRequest, route: Route, body_bytes: int) -> tup
 
 
 def admission_for(
-    lease_id: str, key: KeyRecord, request: InferenceRequest, route: Route, body_bytes: int
+    lease_id: str,
+    limits: tuple[Limit, ...],
+    request: InferenceRequest,
+    route: Route,
+    body_bytes: int,
 ) -> Admission:
     tokens, cost = reservation(request, route, body_bytes)
-    return Admission(lease_id, limits_for(key, route.name), tokens, cost)
+    return Admission(lease_id, limits, tokens, cost)

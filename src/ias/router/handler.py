@@ -96,7 +96,8 @@ async def handle_inference(
     body = upstream_body(request, route.upstream_model, state.cache_salt(key.org_id))
     state.last_used.touch(key.key_id)
     meter = Meter(uuid7(), utcnow(), endpoint, request.stream)
-    admission = admission_for(str(meter.event_id), key, request, route, len(raw))
+    limits = state.limits(key, route.name)
+    admission = admission_for(str(meter.event_id), limits, request, route, len(raw))
     decision = await state.limiter.admit(admission)
     if not decision.admitted or decision.ticket is None:
         raise refusal(decision)

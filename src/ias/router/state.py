@@ -12,6 +12,7 @@ import aiohttp
 
 from ias.contracts.usage import UsageSink
 from ias.limits.types import Limiter
+from ias.router.admission import LimitsCache
 from ias.router.catalog import ModelCatalog
 from ias.router.keys import KeyResolver
 from ias.router.last_used import LastUsed
@@ -31,6 +32,7 @@ class RouterState:
     salt_secret: bytes
     session: aiohttp.ClientSession | None = None
     rng: random.Random = field(default_factory=random.Random)
+    limits: LimitsCache = field(default_factory=LimitsCache)
     _salts: dict[uuid.UUID, str] = field(default_factory=dict)
 
     def http(self) -> aiohttp.ClientSession:
