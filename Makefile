@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 PYTEST_ARGS ?=
 
-.PHONY: help up test check fmt services lock clean
+.PHONY: help up test check fmt services bench lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ fmt: $(VENV)/.dev ## Format the code and apply safe lint fixes
 
 services: ## Make sure PostgreSQL, Redis and RabbitMQ answer on loopback (start them if stopped)
 	@scripts/services.sh
+
+bench: $(VENV)/.dev services ## Router benchmark: direct vs router vs router with limits (see bench/README.md)
+	$(BIN)/python -m bench.router
 
 lock: ## Re-resolve requirements/*.lock from pyproject.toml (pins with hashes)
 	$(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install --quiet pip-tools
