@@ -13,7 +13,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -21,19 +20,17 @@ import orjson
 
 from ias.contracts.api_keys import display_prefix, generate_key, hash_key
 from ias.contracts.usage import UsageEvent
-from ias.control.context import build_control_context
 from ias.kit.clock import utcnow
 from ias.kit.db import Database
 from ias.kit.ids import uuid7
-from ias.kit.notify import MemoryNotifier
-from ias.kit.throttle import MemoryThrottle
 from ias.limits.redis_limiter import RedisLimiter, redis_limiter_client
 from ias.limits.types import Kind
-from ias.models import ApiKey, Membership, Org, OrgModelLimit, OrgRole, RefreshSession, User
+from ias.models import ApiKey, Membership, Org, OrgModelLimit, OrgRole, User
 from ias.router.usage import MemoryUsageSink
 from ias.settings import Settings
 from tests.conftest import REDIS_URL
 from tests.integration.router.conftest import CHAT_MODEL, Tenant
+from tests.tokens import access_token as mint_token
 
 WINDOW_SECONDS = 60
 # OpenAI (Go time.Duration) style: "1s", "59.5s", "1m0s", "20ms".
@@ -100,26 +97,8 @@ async def add_tenant(
 
 
 async def access_token(settings: Settings, tenant: Tenant) -> str:
-    """A control-plane bearer token for the tenant's user, backed by a live session row."""
-    db = Database.from_url(settings.effective_database_url)
-    context = build_control_context(settings, db, MemoryNotifier(), MemoryThrottle())
-    family, now = uuid7(), utcnow()
-    try:
-        async with db.unit_of_work() as session:
-            session.add(
-                RefreshSession(
-                    id=uuid7(),
-                    user_id=tenant.user_id,
-                    family_id=family,
-                    token_hash=uuid.uuid4().hex,
-                    created_at=now,
-                    expires_at=now + timedelta(hours=1),
-                )
-            )
-    finally:
-        await db.dispose()
-    token, _ = context.tokens.issue(str(tenant.user_id), str(family), now)
-    return token
+    """A control-plane bearer token for the tenant's user."""
+    return await mint_token(settings, tenant.user_id)
 
 
 async def room_in_window(seconds: float = 15.0) -> None:

@@ -6,48 +6,18 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
 from ias.app import create_app
-from ias.control.context import build_control_context
-from ias.kit.clock import utcnow
-from ias.kit.db import Database
-from ias.kit.ids import uuid7
-from ias.kit.notify import MemoryNotifier
-from ias.kit.throttle import MemoryThrottle
-from ias.models import RefreshSession
-from ias.settings import Settings
 from tests.asgi import lifespan
-from tests.integration.router.conftest import Tenant, engine_config, router_settings, seed
+from tests.integration.router.conftest import engine_config, router_settings, seed
 from tests.servers import ServerThread
+from tests.tokens import access_token
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
-
-
-async def _access_token(settings: Settings, tenant: Tenant) -> str:
-    db = Database.from_url(settings.effective_database_url)
-    context = build_control_context(settings, db, MemoryNotifier(), MemoryThrottle())
-    family, now = uuid7(), utcnow()
-    try:
-        async with db.unit_of_work() as session:
-            session.add(
-                RefreshSession(
-                    id=uuid7(),
-                    user_id=tenant.user_id,
-                    family_id=family,
-                    token_hash=uuid.uuid4().hex,
-                    created_at=now,
-                    expires_at=now + timedelta(hours=1),
-                )
-            )
-    finally:
-        await db.dispose()
-    token, _ = context.tokens.issue(str(tenant.user_id), str(family), now)
-    return token
 
 
 async def _status(client: httpx.AsyncClient, router: ServerThread, key: str) -> int:
@@ -65,7 +35,7 @@ async def test_a_revoked_key_is_refused_by_every_router_within_a_second(
     settings = router_settings(router_database, tmp_path, f"rv-{uuid.uuid4().hex[:8]}:")
     with ServerThread(create_engine_app(engine_config())) as engine:
         tenant = await seed(router_database, settings.secret("api_key_secret"), engine.url)
-        token = await _access_token(settings, tenant)
+        token = await access_token(settings, tenant.user_id)
         control = create_app(settings, "control")
         with (
             ServerThread(create_app(settings, "router")) as first,
