@@ -473,3 +473,21 @@ async def test_random_requests_never_exceed_the_creator(
 ) -> None:
     await _try_create(client, world, known_models, (role, rpm, tpm, models))
     await _assert_never_above_creator(control_app, world)
+
+
+async def test_key_concurrency_is_capped_by_the_org(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    owner, root = world["owner"], world["super_admin"]
+    capped = await client.patch(
+        f"/api/admin/orgs/{world.org}/limits", json={"concurrency": 4}, headers=root.headers
+    )
+    assert capped.status_code == 200
+    too_many = await create(client, owner, world.org, concurrency_limit=5)
+    assert too_many.status_code == 400
+    assert too_many.json()["error"]["param"] == "concurrency_limit"
+    within = await create(client, owner, world.org, concurrency_limit=4)
+    assert within.status_code == 201
+    assert within.json()["concurrency_limit"] == 4
+    listed = (await client.get(keys_url(world.org), headers=owner.headers)).json()
+    assert [key["concurrency_limit"] for key in listed] == [4]

@@ -41,6 +41,10 @@ class ApiKeyCreate(StrictBody):
         default=None,
         description="Tokens per minute for this key, at most the org's; null = the org's.",
     )
+    concurrency_limit: Limit | None = Field(
+        default=None,
+        description="Requests in flight at once for this key, at most the org's; null = the org's.",
+    )
     expires_at: datetime | None = Field(
         default=None,
         description="When the key stops working; must be in the future. Without a zone, UTC.",
@@ -54,6 +58,7 @@ class ApiKeyRead(BaseModel):
     models: list[str] | None
     rpm_limit: int | None
     tpm_limit: int | None
+    concurrency_limit: int | None
     expires_at: datetime | None
     revoked_at: datetime | None
     last_used_at: datetime | None
@@ -70,6 +75,7 @@ class ApiKeyCreated(BaseModel):
     models: list[str] | None
     rpm_limit: int | None
     tpm_limit: int | None
+    concurrency_limit: int | None
     expires_at: datetime | None
     created_at: datetime
     created_by: uuid.UUID | None

@@ -97,6 +97,9 @@ async def _allowed_models(session: AsyncSession, models: list[str] | None) -> li
 def _check_limits(org: Org, request: ApiKeyCreate) -> None:
     _within_org_cap("rpm_limit", request.rpm_limit, org.rpm_limit, "requests per minute")
     _within_org_cap("tpm_limit", request.tpm_limit, org.tpm_limit, "tokens per minute")
+    _within_org_cap(
+        "concurrency_limit", request.concurrency_limit, org.concurrency_limit, "requests at once"
+    )
 
 
 async def create_key(
@@ -122,6 +125,7 @@ async def create_key(
         models=models,
         rpm_limit=request.rpm_limit,
         tpm_limit=request.tpm_limit,
+        concurrency_limit=request.concurrency_limit,
         expires_at=expires_at,
         created_at=now,
     )
