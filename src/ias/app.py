@@ -12,8 +12,10 @@ import enum
 import gc
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 from functools import partial
 
+import redis.asyncio as redis_asyncio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
@@ -23,8 +25,10 @@ from ias.body_limit import BodyLimitMiddleware
 from ias.health import ReadinessCheck, health_routes
 from ias.http_errors import UnhandledErrorMiddleware, install_error_handlers
 from ias.kit.db import Database
+from ias.kit.notify import MemoryNotifier, Notifier
 from ias.kit.probes import ping_amqp, ping_redis
 from ias.kit.requestid import RequestIdMiddleware
+from ias.limits.types import Limiter
 from ias.router.app import RouterApp
 from ias.router.build import build_router, open_router
 from ias.router.replicas import ReplicaCounter
@@ -86,8 +90,73 @@ def _settle_the_heap() -> None:
     gc.freeze()
 
 
-def create_app(settings: Settings, process: Process | str = Process.ALL) -> ASGIApp:
+@dataclass(slots=True)
+class Parts:
+    """What one process holds open: built here, opened and closed by the lifespan."""
+
+    db: Database | None = None
+    redis: redis_asyncio.Redis | None = None
+    notifier: Notifier = field(default_factory=MemoryNotifier)
+    replicas: ReplicaCounter | None = None
+    limiter: Limiter | None = None
+    router: RouterApp | None = None
+
+
+def _build_parts(settings: Settings, process: Process) -> Parts:
+    parts = Parts()
+    if process in _NEEDS_DATABASE:
+        parts.db = Database.from_url(settings.effective_database_url)
+    if process in _NEEDS_REDIS:
+        parts.redis = redis_client(settings)
+    parts.notifier = build_notifier(settings, parts.redis)
+    if process in _SERVES_ROUTER | _SERVES_CONTROL and parts.db is not None:
+        # One limiter per process: the router enforces, the control plane reads consumption.
+        if process in _SERVES_ROUTER and parts.redis is not None:
+            parts.replicas = ReplicaCounter(parts.redis, settings.redis_key_prefix)
+        parts.limiter = build_limiter(settings, parts.db, parts.replicas)
+    if process in _SERVES_ROUTER and parts.db is not None and parts.limiter is not None:
+        sink = MemoryUsageSink()
+        parts.router = build_router(settings, parts.db, parts.notifier, sink, parts.limiter)
+    return parts
+
+
+def _mounts(settings: Settings, process: Process, parts: Parts) -> list[BaseRoute]:
     # Each process imports only what it serves: a router carries no control plane in memory.
+    mounts: list[BaseRoute] = []
+    if process in _SERVES_CONTROL and parts.db is not None:
+        from ias.control.api import create_control_api
+        from ias.control.context import build_control_context
+
+        throttle = build_throttle(settings, parts.redis)
+        context = build_control_context(settings, parts.db, parts.notifier, throttle, parts.limiter)
+        api = create_control_api(context)
+        mounts.append(Mount("/api", app=BodyLimitMiddleware(api, settings.control.max_body_bytes)))
+    if process is Process.ALL:
+        from ias.demo import ENGINE_PATH, engine_config
+        from ias.engine import create_engine_app
+
+        mounts.append(Mount(ENGINE_PATH, app=create_engine_app(engine_config(settings.engine))))
+    return mounts
+
+
+async def _open(parts: Parts, stack: AsyncExitStack, settings: Settings) -> None:
+    """Open everything in `parts`; `stack` closes it again in reverse order."""
+    if parts.db is not None:
+        stack.push_async_callback(parts.db.dispose)
+    if parts.redis is not None:
+        stack.push_async_callback(parts.redis.aclose)
+    await parts.notifier.start()
+    stack.push_async_callback(parts.notifier.close)
+    if parts.replicas is not None:
+        await parts.replicas.start()
+        stack.push_async_callback(parts.replicas.close)
+    if parts.limiter is not None:
+        stack.push_async_callback(parts.limiter.close)
+    if parts.router is not None:
+        await open_router(parts.router, stack, settings.router.probe_interval_seconds)
+
+
+def create_app(settings: Settings, process: Process | str = Process.ALL) -> ASGIApp:
     process = Process(process)
     if process is Process.MOCK_ENGINE:
         from ias.demo import engine_config
@@ -95,63 +164,22 @@ def create_app(settings: Settings, process: Process | str = Process.ALL) -> ASGI
 
         # The engine is its own app, with vLLM's own /health and /metrics.
         return create_engine_app(engine_config(settings.engine))
-    db = Database.from_url(settings.effective_database_url) if process in _NEEDS_DATABASE else None
-    redis = redis_client(settings) if process in _NEEDS_REDIS else None
-    notifier = build_notifier(settings, redis)
-    routes: list[BaseRoute] = list(
-        health_routes(process.value, _readiness_checks(settings, process, db))
-    )
-    replicas = None
-    limiter = None
-    if process in _SERVES_ROUTER | _SERVES_CONTROL and db is not None:
-        # One limiter per process: the router enforces, the control plane reads consumption.
-        if process in _SERVES_ROUTER and redis is not None:
-            replicas = ReplicaCounter(redis, settings.redis_key_prefix)
-        limiter = build_limiter(settings, db, replicas)
-    if process in _SERVES_CONTROL and db is not None:
-        from ias.control.api import create_control_api
-        from ias.control.context import build_control_context
-
-        throttle = build_throttle(settings, redis)
-        context = build_control_context(settings, db, notifier, throttle, limiter)
-        control_api = BodyLimitMiddleware(
-            create_control_api(context), settings.control.max_body_bytes
-        )
-        routes.append(Mount("/api", app=control_api))
-    if process is Process.ALL:
-        from ias.demo import ENGINE_PATH, engine_config
-        from ias.engine import create_engine_app
-
-        routes.append(Mount(ENGINE_PATH, app=create_engine_app(engine_config(settings.engine))))
-    router = None
-    if process in _SERVES_ROUTER and db is not None and limiter is not None:
-        router = build_router(settings, db, notifier, MemoryUsageSink(), limiter)
+    parts = _build_parts(settings, process)
+    routes = health_routes(process.value, _readiness_checks(settings, process, parts.db))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.settings = settings
-        app.state.router = router
+        app.state.router = parts.router
         async with AsyncExitStack() as stack:
-            if db is not None:
-                stack.push_async_callback(db.dispose)
-            if redis is not None:
-                stack.push_async_callback(redis.aclose)
-            await notifier.start()
-            stack.push_async_callback(notifier.close)
-            if replicas is not None:
-                await replicas.start()
-                stack.push_async_callback(replicas.close)
-            if limiter is not None:
-                stack.push_async_callback(limiter.close)
-            if router is not None:
-                await open_router(router, stack, settings.router.probe_interval_seconds)
+            await _open(parts, stack, settings)
             _settle_the_heap()
             yield
 
     app = Starlette(
-        routes=routes,
+        routes=[*routes, *_mounts(settings, process, parts)],
         middleware=[Middleware(UnhandledErrorMiddleware)],
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    return RequestIdMiddleware(DataPlaneFirst(router, app))
+    return RequestIdMiddleware(DataPlaneFirst(parts.router, app))
