@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ias.control.registry.service import check_model_name, normalise_backend_url
+from ias.control.registry.service import check_model_name
+from ias.control.registry.urls import normalise_backend_url
 from ias.errors import InvalidRequest
 
 

@@ -9,12 +9,10 @@ committed, tells every router to drop its cached view of the models.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import SplitResult, urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +28,7 @@ from ias.control.registry.schemas import (
     ModelCreate,
     ModelUpdate,
 )
+from ias.control.registry.urls import normalise_backend_url
 from ias.control.schemas import micros, usd
 from ias.errors import InvalidRequest, NotFound
 from ias.kit.clock import utcnow
@@ -37,12 +36,8 @@ from ias.kit.crypto import Encryptor
 from ias.kit.ids import uuid7
 from ias.models import Backend, ModelEntry
 
-MAX_URL_LENGTH = 2048
 _MODEL_NAME = re.compile(r"[A-Za-z0-9._:/-]+")
-_HOST_LABEL = re.compile(r"[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?")
-_URL_EXAMPLE = "http://10.0.0.5:8000/v1"
 _API_KEY = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces: it goes into a header
-_ENDPOINT_PATHS = ("/chat/completions", "/completions", "/embeddings")
 _NULLABLE = frozenset({"context_length", "cached_input_price_per_mtok"})
 
 
@@ -61,82 +56,6 @@ def check_model_name(name: str) -> str:
             code="invalid_model_name",
         )
     return name
-
-
-def _bad_url(message: str) -> InvalidRequest:
-    return InvalidRequest(message, param="url", code="invalid_backend_url")
-
-
-def _check_host(hostname: str, bracketed: bool) -> str:
-    if bracketed:
-        try:
-            return f"[{ipaddress.IPv6Address(hostname).compressed}]"
-        except ValueError:
-            raise _bad_url(f"'{hostname}' is not a valid IPv6 address.") from None
-    if not all(_HOST_LABEL.fullmatch(label) for label in hostname.split(".")):
-        raise _bad_url(f"'{hostname}' is not a valid host name.")
-    return hostname
-
-
-def _split(url: str) -> SplitResult:
-    if not url:
-        raise _bad_url(f"Give the backend's base URL, e.g. {_URL_EXAMPLE}.")
-    if len(url) > MAX_URL_LENGTH:
-        raise _bad_url(f"The backend URL is longer than {MAX_URL_LENGTH} characters.")
-    if any(char.isspace() or not char.isprintable() for char in url):
-        raise _bad_url("The backend URL must not contain spaces or control characters.")
-    try:
-        return urlsplit(url)
-    except ValueError:  # a malformed bracketed (IPv6) host
-        raise _bad_url(
-            "The host of the backend URL is malformed; an IPv6 address goes in brackets, "
-            "e.g. http://[fd00::5]:8000/v1."
-        ) from None
-
-
-def _port(parts: SplitResult) -> int | None:
-    try:
-        port = parts.port
-    except ValueError:
-        port = 0
-    if port == 0:
-        raise _bad_url("The port of the backend URL must be a number from 1 to 65535.")
-    return port
-
-
-def normalise_backend_url(raw: str) -> str:
-    """The canonical form of a backend's base URL, or a 400 saying what is wrong with it.
-
-    Scheme and host are lower-cased and trailing slashes dropped, so one server is one URL.
-    The URL is never echoed back whole: it may carry credentials.
-    """
-    url = raw.strip()
-    parts = _split(url)
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        if "://" not in url:
-            raise _bad_url(
-                f"The backend URL must start with http:// or https://, e.g. {_URL_EXAMPLE}."
-            )
-        raise _bad_url(f"Backends are reached over http or https, not '{scheme}'.")
-    if "@" in parts.netloc:
-        raise _bad_url(
-            "Credentials do not belong in the backend URL (user:password@host): "
-            "send the backend's key in the api_key field instead."
-        )
-    if "?" in url or "#" in url:
-        raise _bad_url("The backend URL must not carry a query string (?...) or a fragment (#...).")
-    if not parts.hostname:
-        raise _bad_url(f"The backend URL must name a host, e.g. {_URL_EXAMPLE}.")
-    port = _port(parts)
-    host = _check_host(parts.hostname, bracketed=parts.netloc.startswith("["))
-    path = parts.path.rstrip("/")
-    if path.endswith(_ENDPOINT_PATHS):
-        raise _bad_url(
-            f"Give the backend's base URL (e.g. {_URL_EXAMPLE}), not one of its endpoints: "
-            "the router adds /chat/completions, /completions or /embeddings itself."
-        )
-    return f"{scheme}://{host if port is None else f'{host}:{port}'}{path}"
 
 
 def _upstream_model(value: str) -> str:
