@@ -25,7 +25,7 @@ from ias.engine.chat_request import (
 from ias.engine.config import EngineConfig
 from ias.engine.fields import Json
 from ias.engine.generation import GeneratedChoice
-from ias.engine.job import Job, StreamFormat, usage
+from ias.engine.job import Answer, Job, StreamFormat, assemble, usage
 from ias.engine.logprobs import chat_logprobs
 from ias.engine.sampling import generate_choices, parse_sampling, token_limit
 
@@ -131,23 +131,7 @@ def build_chat_job(body: Json, request_id: str, config: EngineConfig, catalog: C
     for choice in choices:
         if choice.tool_name is not None:
             choice.tool_call_id = f"chatcmpl-tool-{os.urandom(16).hex()}"
-    response_id = f"chatcmpl-{request_id}"
-    job = Job(
-        endpoint=CHAT,
-        model=model,
-        prompt_tokens=prompt_tokens,
-        choices=choices,
-        behaviour=behaviour_for(config, mock, prompt_tokens),
-        render=lambda: render_chat(response_id, model, prompt_tokens, choices, top_logprobs),
-    )
-    if sampling.stream:
-        job.stream = ChatStream(
-            response_id,
-            int(time.time()),
-            model,
-            prompt_tokens,
-            sampling.stream_options,
-            choices,
-            top_logprobs,
-        )
-    return job
+    answer = Answer(CHAT, model, f"chatcmpl-{request_id}", prompt_tokens, choices, top_logprobs)
+    stream = ChatStream if sampling.stream else None
+    behaviour = behaviour_for(config, mock, prompt_tokens)
+    return assemble(answer, behaviour, render_chat, stream, sampling.stream_options)

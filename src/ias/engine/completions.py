@@ -18,7 +18,7 @@ from ias.engine.config import EngineConfig
 from ias.engine.errors import bad_request
 from ias.engine.fields import Json, optional_int
 from ias.engine.generation import GeneratedChoice
-from ias.engine.job import Job, StreamFormat, usage
+from ias.engine.job import Answer, Job, StreamFormat, assemble, usage
 from ias.engine.logprobs import completion_logprobs
 from ias.engine.sampling import Sampling, generate_choices, parse_sampling, token_limit
 from ias.engine.tokenizer import count_tokens
@@ -135,23 +135,7 @@ def build_completion_job(
     mock = parse_mock(body)
     choices = _choices(prompts, model, sampling, config.max_model_len)
     prompt_tokens = sum(tokens for _, tokens in prompts)
-    response_id = f"cmpl-{request_id}"
-    job = Job(
-        endpoint=COMPLETIONS,
-        model=model,
-        prompt_tokens=prompt_tokens,
-        choices=choices,
-        behaviour=behaviour_for(config, mock, prompt_tokens),
-        render=lambda: render_completion(response_id, model, prompt_tokens, choices, top_logprobs),
-    )
-    if sampling.stream:
-        job.stream = CompletionStream(
-            response_id,
-            int(time.time()),
-            model,
-            prompt_tokens,
-            sampling.stream_options,
-            choices,
-            top_logprobs,
-        )
-    return job
+    answer = Answer(COMPLETIONS, model, f"cmpl-{request_id}", prompt_tokens, choices, top_logprobs)
+    stream = CompletionStream if sampling.stream else None
+    behaviour = behaviour_for(config, mock, prompt_tokens)
+    return assemble(answer, behaviour, render_completion, stream, sampling.stream_options)

@@ -7,6 +7,7 @@ shapes live with their endpoints (`chat.py`, `completions.py`, `embeddings.py`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -105,3 +106,50 @@ class Job:
     def steps(self) -> int:
         """Decoding steps: each step yields one token of every unfinished choice."""
         return max((len(choice.tokens) for choice in self.choices), default=0)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What a generation endpoint decided; `assemble` turns it into a job in one way for all."""
+
+    endpoint: str
+    model: str
+    response_id: str
+    prompt_tokens: int
+    choices: list[GeneratedChoice]
+    top_logprobs: int | None
+
+
+def assemble(
+    answer: Answer,
+    behaviour: Behaviour,
+    render: Callable[[str, str, int, list[GeneratedChoice], int | None], bytes],
+    stream_format: type[StreamFormat] | None,
+    options: StreamOptions,
+) -> Job:
+    """The job for `answer`: rendered whole, or streamed with `stream_format` when given."""
+    job = Job(
+        endpoint=answer.endpoint,
+        model=answer.model,
+        prompt_tokens=answer.prompt_tokens,
+        choices=answer.choices,
+        behaviour=behaviour,
+        render=lambda: render(
+            answer.response_id,
+            answer.model,
+            answer.prompt_tokens,
+            answer.choices,
+            answer.top_logprobs,
+        ),
+    )
+    if stream_format is not None:
+        job.stream = stream_format(
+            answer.response_id,
+            int(time.time()),
+            answer.model,
+            answer.prompt_tokens,
+            options,
+            answer.choices,
+            answer.top_logprobs,
+        )
+    return job
