@@ -325,3 +325,18 @@ ERROR: Schema = {
         }
     },
 }
+
+
+# OpenAI's own error envelope: `code` is a string or null (vLLM's `ERROR` above uses an integer).
+OPENAI_ERROR: Schema = {
+    **ERROR,
+    "properties": {
+        "error": {
+            **ERROR["properties"]["error"],
+            "properties": {
+                **ERROR["properties"]["error"]["properties"],
+                "code": NULLABLE_STRING,
+            },
+        }
+    },
+}

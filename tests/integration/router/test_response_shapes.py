@@ -15,30 +15,12 @@ from tests.openai_shapes import (
     EMBEDDINGS,
     MODEL,
     MODEL_LIST,
-    NULLABLE_STRING,
-    STRING,
-    Schema,
+    OPENAI_ERROR,
     assert_conforms,
 )
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
-OPENAI_ERROR: Schema = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["message", "type", "param", "code"],
-            "properties": {
-                "message": STRING,
-                "type": STRING,
-                "param": NULLABLE_STRING,
-                "code": NULLABLE_STRING,
-            },
-        }
-    },
-}
 MESSAGES = [{"role": "user", "content": "Describe the tide."}]
 
 
