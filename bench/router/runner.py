@@ -6,6 +6,7 @@ import os
 import platform
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ PARTS_ON = (
     "every request runs one Redis Lua call at admission and one at settlement). "
     "Both: the durable usage pipeline (RabbitMQ into PostgreSQL) is not built yet"
 )
+LOG_LINES_ON_FAILURE = 30
 RATE_LIMIT_HEADER = "x-ratelimit-limit-requests"  # sent on every admitted response with limits
 
 
@@ -40,16 +42,24 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _prime(target: Target) -> dict[str, str]:
+def _prime(target: Target, log_path: Path) -> dict[str, str]:
     """One request, so the arm's caches and connection pools exist before memory is read.
 
-    Returns the response headers (lower-cased names)."""
+    Returns the response headers (lower-cased names); a failure stops the run with the answer
+    and the end of the router's log, which is all there is to go on once the stack is gone."""
     request = urllib.request.Request(  # noqa: S310 - loopback URL built by the benchmark
         target.chat_url, data=target.chat_body, headers=target.headers
     )
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-        response.read()
-        return {name.lower(): value for name, value in response.headers.items()}
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            response.read()
+            return {name.lower(): value for name, value in response.headers.items()}
+    except urllib.error.HTTPError as exc:
+        log = log_path.read_text(errors="replace").splitlines()[-LOG_LINES_ON_FAILURE:]
+        raise SystemExit(
+            f"the first request to the {target.name} arm failed: HTTP {exc.code} "
+            f"{exc.read().decode(errors='replace')}\nrouter log (last lines):\n" + "\n".join(log)
+        ) from None
 
 
 def _check_limits(target: Target, headers: dict[str, str]) -> None:
@@ -209,7 +219,7 @@ def run(config: BenchConfig) -> dict[str, Any]:
         )
         memory: dict[str, dict[str, float]] = {}
         for target in stack.targets:
-            _check_limits(target, _prime(target))
+            _check_limits(target, _prime(target, stack.router.log_path))
             memory[target.name] = {"idle_mb": rss_mb(target.pid)}
         _warm_up(context, stack)
         rounds = [_round(stack, context, index) for index in range(config.rounds)]

@@ -5,7 +5,8 @@ script). Only when a monthly counter is missing — a new month, or Redis lost i
 it ask the ledger (`baseline`), seed the counter with SET NX, and run the script again.
 
 The limiter owns the client it is given and closes it; give it its own, built by
-`redis_limiter_client`, whose short timeouts keep a sick Redis from stalling requests.
+`redis_limiter_client`: one pipelined connection whose short timeout keeps a sick Redis from
+stalling requests (see `resp`).
 """
 
 from __future__ import annotations
@@ -16,15 +17,10 @@ import logging
 import time
 from typing import Any
 
-import redis.asyncio as redis_asyncio
-from redis.asyncio import BlockingConnectionPool
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import NoScriptError
-
 from ias.limits import scripts
 from ias.limits.decisions import decide, unlimited
 from ias.limits.periods import MONTH_KEY_SECONDS, WINDOW_SECONDS, month_of, month_start
+from ias.limits.resp import NoScriptError, PipelinedRedis
 from ias.limits.types import Admission, Baseline, Decision, Kind, Limit, Ticket
 
 logger = logging.getLogger("ias.limits")
@@ -40,45 +36,30 @@ _CODES = {
 _ADMITTED, _REFUSED, _NEEDS_BASELINE = 1, 0, 2
 
 
-POOL_CONNECTIONS = 16
-
-
-def redis_limiter_client(
-    url: str, *, timeout_seconds: float = TIMEOUT_SECONDS
-) -> redis_asyncio.Redis:
-    """A client that fails fast: no retries, connect and read bounded by `timeout_seconds`."""
-    # A bounded pool, kept warm: a burst of requests shares a few connections instead of
-    # opening one each, which would blow the time budget and make a healthy store look down.
-    pool = BlockingConnectionPool.from_url(
-        url,
-        max_connections=POOL_CONNECTIONS,
-        timeout=timeout_seconds,
-        socket_timeout=timeout_seconds,
-        socket_connect_timeout=timeout_seconds,
-        retry=Retry(NoBackoff(), 0),
-    )
-    return redis_asyncio.Redis.from_pool(pool)  # the client owns the pool: aclose() ends it
+def redis_limiter_client(url: str, *, timeout_seconds: float = TIMEOUT_SECONDS) -> PipelinedRedis:
+    """A client that fails fast: no retries; connecting and every reply bounded by the timeout."""
+    return PipelinedRedis.from_url(url, timeout_seconds=timeout_seconds)
 
 
 class _Script:
     """A script run by hash, sent whole only when the server does not know it yet."""
 
-    def __init__(self, client: redis_asyncio.Redis, source: str) -> None:
+    def __init__(self, client: PipelinedRedis, source: str) -> None:
         self._client = client
         self._source = source
         self._sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
 
     async def __call__(self, args: list[Any]) -> Any:
         try:
-            return await self._client.evalsha(self._sha, 0, *args)
+            return await self._client.execute("EVALSHA", self._sha, 0, *args)
         except NoScriptError:
-            return await self._client.eval(self._source, 0, *args)
+            return await self._client.execute("EVAL", self._source, 0, *args)
 
 
 class RedisLimiter:
     def __init__(
         self,
-        client: redis_asyncio.Redis,
+        client: PipelinedRedis,
         *,
         prefix: str = "ias:limits:",
         window_seconds: int = WINDOW_SECONDS,
@@ -170,11 +151,19 @@ class RedisLimiter:
         """Start missing monthly counters from the ledger; NX keeps a concurrent seed's count."""
         tokens, micros = await baseline(scope, month)
         expires = month_start(month) + MONTH_KEY_SECONDS
-        async with self._client.pipeline(transaction=False) as pipe:
-            for limit in limits:
-                value = tokens if limit.kind is Kind.MONTHLY_TOKENS else micros
-                pipe.set(self._base(limit) + month, max(0, value), nx=True, exat=expires)
-            await pipe.execute()
+        await asyncio.gather(
+            *(
+                self._client.execute(
+                    "SET",
+                    self._base(limit) + month,
+                    max(0, tokens if limit.kind is Kind.MONTHLY_TOKENS else micros),
+                    "NX",
+                    "EXAT",
+                    expires,
+                )
+                for limit in limits
+            )
+        )
 
     async def finish_seeding(self, seconds: float) -> bool:
         tasks = list(self._seeding.values())

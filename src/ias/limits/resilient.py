@@ -1,6 +1,7 @@
 """The failure policy around the shared limiter: bounded fail-open for rates, fail-closed for money.
 
-Every call to the primary (Redis) is bounded by `timeout_seconds`. When it fails:
+Every call to the primary (Redis) is bounded by `timeout_seconds` (and each Redis reply by the
+client's own 50 ms). When it fails:
 
 - requests, tokens and concurrency fall back to an in-process limiter at limit ÷ replicas
   (at least 1), so the fleet as a whole stays near the limit and never runs unlimited;
@@ -55,6 +56,10 @@ class _Pending:
 
 
 SEED_SECONDS = 2.0
+# Redis itself gets TIMEOUT_SECONDS, enforced by its client, which tells a stuck server from a
+# busy event loop. This outer bound, over a whole call, stays above it so that the client's
+# verdict is the one that counts.
+CALL_BUDGET_SECONDS = 2 * TIMEOUT_SECONDS
 
 
 class ResilientLimiter:
@@ -63,7 +68,7 @@ class ResilientLimiter:
         primary: LimiterStore,
         *,
         replicas: Callable[[], int],
-        timeout_seconds: float = TIMEOUT_SECONDS,
+        timeout_seconds: float = CALL_BUDGET_SECONDS,
         probe_interval_seconds: float = 1.0,
         fallback: MemoryLimiter | None = None,
     ) -> None:

@@ -11,12 +11,14 @@ when the client sets none, the model's context length capped at `DEFAULT_OUTPUT_
 from __future__ import annotations
 
 from ias.contracts.keys import KeyRecord
-from ias.errors import RateLimited
-from ias.limits.types import Admission, Kind, Limit
+from ias.errors import QuotaExceeded, RateLimited
+from ias.limits.headers import describe, format_reset
+from ias.limits.types import MONTHLY_KINDS, Admission, Kind, Limit
 from ias.router.catalog import Route
 from ias.router.request import InferenceRequest
 
 DEFAULT_OUTPUT_RESERVE = 1024
+STOPPED_RETRY_SECONDS = 60  # a limit of zero lifts only when an operator changes it
 BYTES_PER_TOKEN_BOUND = 3
 
 
@@ -67,13 +69,34 @@ def limits_for(key: KeyRecord, model: str) -> tuple[Limit, ...]:
             continue
         if value <= 0:
             # A limit of zero is an operator's way to stop traffic, not a counter to keep.
-            raise RateLimited(
-                f"This {scope.split(':')[0]} may not make requests right now ({kind} limit is 0).",
-                code="rate_limit_exceeded",
-                headers={"retry-after": "60"},
-            )
+            raise _stopped(scope, kind)
         limits.append(Limit(scope, kind, value))
     return tuple(limits)
+
+
+def _stopped(scope: str, kind: Kind) -> RateLimited | QuotaExceeded:
+    """The refusal for a limit of zero, with the headers any other refusal of `kind` carries."""
+    headers = {"retry-after": str(STOPPED_RETRY_SECONDS)}
+    unit = {Kind.REQUESTS: "requests", Kind.TOKENS: "tokens"}.get(kind)
+    if unit is not None:
+        headers |= {
+            f"x-ratelimit-limit-{unit}": "0",
+            f"x-ratelimit-remaining-{unit}": "0",
+            f"x-ratelimit-reset-{unit}": format_reset(STOPPED_RETRY_SECONDS),
+        }
+    who = describe(scope)
+    who = who[0].upper() + who[1:]
+    if kind in MONTHLY_KINDS:
+        return QuotaExceeded(
+            "You exceeded your current quota, please check your plan and billing details. "
+            f"{who} may not spend anything this month ({kind} limit is 0).",
+            headers=headers,
+        )
+    return RateLimited(
+        f"{who} may not make requests right now ({kind} limit is 0).",
+        code="rate_limit_exceeded",
+        headers=headers,
+    )
 
 
 def reservation(request: InferenceRequest, route: Route, body_bytes: int) -> tuple[int, int]:

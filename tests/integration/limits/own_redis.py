@@ -13,8 +13,9 @@ from tests.servers import free_port
 
 
 class OwnRedis:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, password: str | None = None) -> None:
         self.directory = directory
+        self.password = password
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._process: subprocess.Popen[bytes] | None = None
@@ -44,6 +45,7 @@ class OwnRedis:
                 "no",
                 "--dir",
                 str(self.directory),
+                *(["--requirepass", self.password] if self.password else []),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -51,7 +53,9 @@ class OwnRedis:
         self._wait_ready()
 
     def _wait_ready(self) -> None:
-        client = redis.Redis(port=self.port, socket_timeout=0.5, socket_connect_timeout=0.5)
+        client = redis.Redis(
+            port=self.port, password=self.password, socket_timeout=0.5, socket_connect_timeout=0.5
+        )
         deadline = time.monotonic() + 10
         try:
             while True:

@@ -384,8 +384,19 @@ async def test_a_limit_set_in_the_control_plane_is_enforced_within_a_second(
     assert response.headers["x-ratelimit-limit-requests"] == "1"
 
 
-async def test_a_limit_of_zero_refuses_every_request(stack: Stack) -> None:
-    owner = await tenant(stack, org={"rpm_limit": 0})
+@pytest.mark.parametrize(
+    ("limits", "code", "error_type", "unit"),
+    [
+        ({"org": {"rpm_limit": 0}}, "rate_limit_exceeded", "rate_limit_error", "requests"),
+        ({"key": {"tpm_limit": 0}}, "rate_limit_exceeded", "rate_limit_error", "tokens"),
+        ({"org": {"concurrency_limit": 0}}, "rate_limit_exceeded", "rate_limit_error", None),
+        ({"org": {"monthly_token_quota": 0}}, "insufficient_quota", "insufficient_quota", None),
+    ],
+)
+async def test_a_limit_of_zero_refuses_every_request(
+    stack: Stack, limits: dict[str, object], code: str, error_type: str, unit: str | None
+) -> None:
+    owner = await tenant(stack, **limits)
     async with httpx.AsyncClient() as client:
         responses = [
             await post(client, stack.router_server.url, owner, chat_body(max_tokens=2)),
@@ -399,9 +410,13 @@ async def test_a_limit_of_zero_refuses_every_request(stack: Stack) -> None:
             ),
         ]
     for response in responses:
-        error = assert_refused(response, "rate_limit_exceeded", "rate_limit_error")
+        error = assert_refused(response, code, error_type)
         assert "limit is 0" in str(error["message"])
         assert response.headers["retry-after"] == "60"
+        if unit is not None:  # the same headers as any other refusal by that limit
+            assert response.headers[f"x-ratelimit-limit-{unit}"] == "0"
+            assert response.headers[f"x-ratelimit-remaining-{unit}"] == "0"
+            assert reset_seconds(response.headers[f"x-ratelimit-reset-{unit}"]) == 60
     await asyncio.sleep(0.1)
     assert events_of(stack.sink, owner) == []
 
