@@ -7,8 +7,9 @@ test that needs one that is down fails loudly rather than skipping.
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -67,3 +68,23 @@ async def postgres_url() -> AsyncIterator[str]:
 @pytest.fixture
 def embedded_settings(clean_env: pytest.MonkeyPatch, ias_home: Path) -> Settings:
     return Settings(home=ias_home)
+
+
+def _rabbitmqctl(*args: str) -> None:
+    try:
+        subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=60)
+    except FileNotFoundError:  # pragma: no cover - environment failure
+        pytest.fail("rabbitmqctl is not installed; install rabbitmq-server and run `make services`")
+    except subprocess.CalledProcessError as exc:  # pragma: no cover - environment failure
+        pytest.fail(f"rabbitmqctl {' '.join(args)} failed: {exc.stderr.decode(errors='replace')}")
+
+
+@pytest.fixture
+def amqp_url() -> Iterator[str]:
+    """A fresh, empty RabbitMQ virtual host for one test (the ledger's queues have fixed names),
+    deleted afterwards with everything in it."""
+    vhost = f"ias-test-{uuid.uuid4().hex[:12]}"
+    _rabbitmqctl("add_vhost", vhost)
+    _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    yield f"{RABBITMQ_URL}{vhost}"
+    _rabbitmqctl("delete_vhost", vhost)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import orjson
@@ -80,6 +81,29 @@ class Prices:
         )
         # Round half up to whole micro-dollars, in integers: no float ever touches money.
         return (scaled + TOKENS_PER_PRICE_UNIT // 2) // TOKENS_PER_PRICE_UNIT
+
+
+BATCH_CONTENT_TYPE = "application/x-ndjson"
+MAX_BATCH_EVENTS = 1000
+
+
+def encode_batch(events: Sequence[UsageEvent]) -> bytes:
+    """Several events as one message body: one encoded event per line."""
+    return b"\n".join(event.encode() for event in events)
+
+
+def decode_batch(body: bytes) -> list[UsageEvent]:
+    """The events of one message; ValueError if any line is not a version-1 usage event.
+
+    A message is all or nothing: the publisher writes whole batches, so a bad line means the
+    message is damaged or foreign, and it is set aside as a whole rather than half-stored.
+    """
+    lines = [line for line in body.split(b"\n") if line.strip()]
+    if not lines:
+        raise ValueError("an empty usage message")
+    if len(lines) > MAX_BATCH_EVENTS:
+        raise ValueError(f"a usage message holds at most {MAX_BATCH_EVENTS} events")
+    return [UsageEvent.decode(line) for line in lines]
 
 
 class UsageSink(Protocol):
