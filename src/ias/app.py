@@ -31,10 +31,16 @@ from ias.kit.requestid import RequestIdMiddleware
 from ias.limits.types import Limiter
 from ias.router.app import RouterApp
 from ias.router.build import build_router, open_router
+from ias.router.ledger import SpoolSink
 from ias.router.replicas import ReplicaCounter
-from ias.router.usage import MemoryUsageSink
 from ias.settings import Settings
-from ias.stores import build_limiter, build_notifier, build_throttle, redis_client
+from ias.stores import (
+    build_limiter,
+    build_notifier,
+    build_throttle,
+    build_usage_sink,
+    redis_client,
+)
 
 
 class Process(enum.StrEnum):
@@ -99,6 +105,7 @@ class Parts:
     notifier: Notifier = field(default_factory=MemoryNotifier)
     replicas: ReplicaCounter | None = None
     limiter: Limiter | None = None
+    usage: SpoolSink | None = None
     router: RouterApp | None = None
 
 
@@ -115,8 +122,8 @@ def _build_parts(settings: Settings, process: Process) -> Parts:
             parts.replicas = ReplicaCounter(parts.redis, settings.redis_key_prefix)
         parts.limiter = build_limiter(settings, parts.db, parts.replicas)
     if process in _SERVES_ROUTER and parts.db is not None and parts.limiter is not None:
-        sink = MemoryUsageSink()
-        parts.router = build_router(settings, parts.db, parts.notifier, sink, parts.limiter)
+        parts.usage = build_usage_sink(settings, parts.db)
+        parts.router = build_router(settings, parts.db, parts.notifier, parts.usage, parts.limiter)
     return parts
 
 
@@ -152,6 +159,11 @@ async def _open(parts: Parts, stack: AsyncExitStack, settings: Settings) -> None
         stack.push_async_callback(parts.replicas.close)
     if parts.limiter is not None:
         stack.push_async_callback(parts.limiter.close)
+    if parts.usage is not None:
+        # Closed before the database: the embedded ledger writes through it while draining.
+        parts.usage.open()
+        parts.usage.start()
+        stack.push_async_callback(parts.usage.close, settings.router.drain_seconds)
     if parts.router is not None:
         await open_router(parts.router, stack, settings.router.probe_interval_seconds)
 

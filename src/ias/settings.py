@@ -59,6 +59,13 @@ class RouterSettings(BaseModel):
     catalog_refresh_seconds: float = Field(default=30.0, gt=0)
     probe_interval_seconds: float = Field(default=5.0, gt=0)
     last_used_interval_seconds: float = Field(default=5.0, gt=0)
+    # The usage spool: events wait on disk here until the ledger has them. One directory per
+    # router process (it is locked); default <home>/spool.
+    spool_dir: Path | None = None
+    # When the spool holds this much (the broker has been away long), new requests get 503.
+    spool_max_bytes: int = Field(default=1024**3, ge=1024 * 1024)
+    # At shutdown, how long to keep delivering spooled events before leaving them for next start.
+    drain_seconds: float = Field(default=10.0, ge=0)
 
 
 class ControlSettings(BaseModel):
@@ -71,7 +78,28 @@ class ControlSettings(BaseModel):
 
 
 class AnalyticsSettings(BaseModel):
+    """The usage ledger's worker (`ias worker usage`) and partition upkeep."""
+
     partitions_ahead_months: int = Field(default=3, ge=1, le=24)
+    # A batch is stored (one transaction) when it holds this many events or when its first
+    # message has waited this long, whichever comes first.
+    batch_max_events: int = Field(default=5000, ge=1, le=100_000)
+    batch_max_wait_ms: int = Field(default=100, ge=1, le=60_000)
+    # Unacknowledged messages the broker may hand the consumer. A message holds up to 1,000
+    # events (~0.5 MB), so this bounds the consumer's memory at roughly prefetch x 0.5 MB.
+    prefetch: int = Field(default=200, ge=1, le=65_535)
+    # Raw events are kept at least this long (whole months are dropped on PostgreSQL); rollups
+    # are kept forever. 0 keeps raw events forever too.
+    retention_days: int = Field(default=400, ge=0)
+    maintenance_interval_seconds: float = Field(default=3600.0, gt=0)
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention_covers_a_month(cls, value: int) -> int:
+        # Under a month, a redelivery could outlive the raw row that makes it a duplicate.
+        if 0 < value < 31:
+            raise ValueError("must be 0 (keep forever) or at least 31 days")
+        return value
 
 
 class EngineSettings(BaseModel):

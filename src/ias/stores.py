@@ -6,9 +6,11 @@ Every choice is made here, once, so the rest of the code sees only the interface
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import redis.asyncio as redis_asyncio
 
+from ias.contracts.usage import decode_batch
 from ias.kit.db import Database
 from ias.kit.notify import MemoryNotifier, Notifier, RedisNotifier
 from ias.kit.throttle import MemoryThrottle, RedisThrottle, Throttle
@@ -16,8 +18,12 @@ from ias.limits.memory import MemoryLimiter
 from ias.limits.redis_limiter import RedisLimiter, redis_limiter_client
 from ias.limits.resilient import ResilientLimiter
 from ias.limits.types import Limiter
+from ias.router.ledger import Publisher, SpoolSink
 from ias.settings import Settings
 from ias.usage_baseline import LedgerBaseline
+
+if TYPE_CHECKING:
+    from ias.analytics.ledger import Ledger
 
 LEASE_MARGIN_SECONDS = 60.0
 
@@ -54,3 +60,32 @@ def build_limiter(settings: Settings, db: Database, replicas: Callable[[], int] 
         baseline=baseline,
     )
     return ResilientLimiter(primary, replicas=replicas or (lambda: 1))
+
+
+class LedgerPublisher:
+    """Embedded: a batch counts as published once the in-process ledger has committed it —
+    the same consumer code `ias worker usage` runs, fed without a broker."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+
+    async def publish(self, body: bytes, count: int) -> None:
+        await self._ledger.store(decode_batch(body))
+
+    async def close(self) -> None:
+        pass
+
+
+def build_usage_sink(settings: Settings, db: Database) -> SpoolSink:
+    """The router's spool, relayed to RabbitMQ in production and to the ledger when embedded."""
+    publisher: Publisher
+    if settings.rabbitmq_url is not None:
+        from ias.router.publisher import RabbitPublisher
+
+        publisher = RabbitPublisher(settings.rabbitmq_url)
+    else:
+        from ias.analytics.ledger import Ledger
+
+        publisher = LedgerPublisher(Ledger(db))
+    directory = settings.router.spool_dir or settings.home / "spool"
+    return SpoolSink(directory, publisher, max_bytes=settings.router.spool_max_bytes)

@@ -9,9 +9,9 @@ is integer micro-dollars computed from the model's prices at the time of the req
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from collections.abc import Sequence
 from typing import Any, Protocol
 
 import orjson
@@ -107,6 +107,13 @@ def decode_batch(body: bytes) -> list[UsageEvent]:
 
 
 class UsageSink(Protocol):
-    """Where the router hands events. Must not block the request; may refuse when full."""
+    """Where the router hands events. Must not block the request."""
+
+    def check_room(self) -> None:
+        """Raise `Unavailable` when no more events can be taken: the request must not run."""
+
+    def begin(self, interrupted: UsageEvent) -> None:
+        """A request is about to reach a backend: `interrupted` is what to bill for it should
+        this process die before `submit` is called with its real event (same event id)."""
 
     def submit(self, event: UsageEvent) -> None: ...

@@ -95,6 +95,7 @@ async def handle_inference(
     route = route_for(state, key, request)
     body = upstream_body(request, route.upstream_model, state.cache_salt(key.org_id))
     state.last_used.touch(key.key_id)
+    state.sink.check_room()  # before any limit is counted: a refused request costs nothing
     meter = Meter(uuid7(), utcnow(), endpoint, request.stream)
     limits = state.limits(key, route.name)
     admission = admission_for(str(meter.event_id), limits, request, route, len(raw))
@@ -102,6 +103,7 @@ async def handle_inference(
     if not decision.admitted or decision.ticket is None:
         raise refusal(decision)
     headers = [(k.encode(), v.encode()) for k, v in rate_limit_headers(decision).items()]
+    state.sink.begin(meter.interrupted(key, route))
     try:  # admitted: from here on, exactly one usage event and one settlement
         await _serve(state, receive, send, request, route, meter, body, headers)
     finally:

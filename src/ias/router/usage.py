@@ -10,13 +10,17 @@ from __future__ import annotations
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from ias.contracts.keys import KeyRecord
 from ias.contracts.usage import UsageEvent
 from ias.router.catalog import Route
+
+# The router stopped (crash, kill) while the request was with a backend.
+INTERRUPTED_STATUS = 500
+INTERRUPTED_ERROR = "router_interrupted"
 
 
 @dataclass(slots=True)
@@ -51,6 +55,22 @@ class Meter:
 
     def failed(self, status: int, error_type: str) -> None:
         self.status, self.error_type = status, error_type
+
+    def interrupted(self, key: KeyRecord, route: Route) -> UsageEvent:
+        """The event to bill if this process dies mid-request: no tokens can be proven."""
+        return replace(
+            self.event(key, route),
+            backend_id=None,
+            http_status=INTERRUPTED_STATUS,
+            error_type=INTERRUPTED_ERROR,
+            prompt_tokens=0,
+            completion_tokens=0,
+            cached_tokens=0,
+            cost_micros=0,
+            latency_ms=0,
+            ttft_ms=None,
+            partial=True,
+        )
 
     def event(self, key: KeyRecord, route: Route) -> UsageEvent:
         now = time.perf_counter()
@@ -93,6 +113,12 @@ class MemoryUsageSink:
     def __init__(self, capacity: int = 10_000) -> None:
         self.events: deque[UsageEvent] = deque(maxlen=capacity)
         self.submitted = 0
+
+    def check_room(self) -> None:
+        pass  # never full: the oldest events make way
+
+    def begin(self, interrupted: UsageEvent) -> None:
+        pass  # nothing survives this process anyway
 
     def submit(self, event: UsageEvent) -> None:
         self.events.append(event)
