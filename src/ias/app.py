@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ias.body_limit import BodyLimitMiddleware
+from ias.contracts.usage import UsageSink
 from ias.health import ReadinessCheck, health_routes
 from ias.http_errors import UnhandledErrorMiddleware, install_error_handlers
 from ias.kit.db import Database
@@ -109,7 +110,7 @@ class Parts:
     router: RouterApp | None = None
 
 
-def _build_parts(settings: Settings, process: Process) -> Parts:
+def _build_parts(settings: Settings, process: Process, usage_sink: UsageSink | None) -> Parts:
     parts = Parts()
     if process in _NEEDS_DATABASE:
         parts.db = Database.from_url(settings.effective_database_url)
@@ -122,8 +123,9 @@ def _build_parts(settings: Settings, process: Process) -> Parts:
             parts.replicas = ReplicaCounter(parts.redis, settings.redis_key_prefix)
         parts.limiter = build_limiter(settings, parts.db, parts.replicas)
     if process in _SERVES_ROUTER and parts.db is not None and parts.limiter is not None:
-        parts.usage = build_usage_sink(settings, parts.db)
-        parts.router = build_router(settings, parts.db, parts.notifier, parts.usage, parts.limiter)
+        if usage_sink is None:
+            parts.usage = usage_sink = build_usage_sink(settings, parts.db)
+        parts.router = build_router(settings, parts.db, parts.notifier, usage_sink, parts.limiter)
     return parts
 
 
@@ -168,7 +170,11 @@ async def _open(parts: Parts, stack: AsyncExitStack, settings: Settings) -> None
         await open_router(parts.router, stack, settings.router.probe_interval_seconds)
 
 
-def create_app(settings: Settings, process: Process | str = Process.ALL) -> ASGIApp:
+def create_app(
+    settings: Settings, process: Process | str = Process.ALL, *, usage_sink: UsageSink | None = None
+) -> ASGIApp:
+    """The ASGI app of one process. `usage_sink` replaces the router's spool and ledger (for
+    embedding the router somewhere that meters usage its own way, and for tests)."""
     process = Process(process)
     if process is Process.MOCK_ENGINE:
         from ias.demo import engine_config
@@ -176,7 +182,7 @@ def create_app(settings: Settings, process: Process | str = Process.ALL) -> ASGI
 
         # The engine is its own app, with vLLM's own /health and /metrics.
         return create_engine_app(engine_config(settings.engine))
-    parts = _build_parts(settings, process)
+    parts = _build_parts(settings, process, usage_sink)
     routes = health_routes(process.value, _readiness_checks(settings, process, parts.db))
 
     @asynccontextmanager

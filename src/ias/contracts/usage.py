@@ -42,7 +42,7 @@ class UsageEvent:
     partial: bool
 
     def encode(self) -> bytes:
-        return orjson.dumps({"v": VERSION, **asdict(self)})
+        return orjson.dumps({"v": VERSION, **asdict(self)}, default=_uuid_subclass)
 
     @classmethod
     def decode(cls, message: bytes) -> UsageEvent:
@@ -59,6 +59,13 @@ class UsageEvent:
             return cls(**body)
         except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"malformed usage event: {exc}") from exc
+
+
+def _uuid_subclass(value: object) -> str:
+    # Database drivers hand out their own UUID subclasses, which orjson does not take as UUIDs.
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} cannot be part of a usage event")
 
 
 @dataclass(frozen=True, slots=True)

@@ -174,6 +174,6 @@ def stack(router_database: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         tenant = asyncio.run(
             seed(router_database, settings.secret("api_key_secret"), engine_server.url)
         )
-        app = create_app(settings, "router")
+        app = create_app(settings, "router", usage_sink=MemoryUsageSink())
         with ServerThread(app) as router_server:
             yield Stack(settings, engine, engine_server, app, router_server, tenant)

@@ -18,6 +18,7 @@ from ias.kit.clock import utcnow
 from ias.kit.db import Database
 from ias.kit.ids import uuid7
 from ias.models import Backend, ModelEntry
+from ias.router.usage import MemoryUsageSink
 from tests.asgi import framework_app
 from tests.integration.router.conftest import (
     CHAT_MODEL,
@@ -80,7 +81,7 @@ def pair(router_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
             seed(router_database, settings.secret("api_key_secret"), good_server.url)
         )
         asyncio.run(_add_broken_backends(router_database, broken_server.url))
-        app = create_app(settings, "router")
+        app = create_app(settings, "router", usage_sink=MemoryUsageSink())
         with ServerThread(app) as router:
             yield Pair(router, app, good, broken, tenant)
     asyncio.run(_clear_models(router_database))

@@ -192,7 +192,7 @@ class Burst:
 def fresh_router(stack: Stack, database_url: str) -> Iterator[Router]:
     """A router of its own: its own counters prefix, the same secrets and database."""
     settings = router_settings(database_url, stack.settings.home, f"lm-{uuid.uuid4().hex[:8]}:")
-    app = create_app(settings, "router")
+    app = create_app(settings, "router", usage_sink=MemoryUsageSink())
     with ServerThread(app) as server:
         yield Router(settings, server.url, framework_app(app).state.router.state.sink)
 
@@ -330,7 +330,10 @@ async def test_two_routers_share_one_requests_per_minute_count(
     settings = router_settings(router_database, stack.settings.home, f"lm-{uuid.uuid4().hex[:8]}:")
     owner = await tenant(stack, key={"rpm_limit": 5})
     body = chat_body(max_tokens=2)
-    first_app, second_app = create_app(settings, "router"), create_app(settings, "router")
+    # Two routers, each with its own usage sink (a spool directory is one process's).
+    first_app, second_app = (
+        create_app(settings, "router", usage_sink=MemoryUsageSink()) for _ in range(2)
+    )
     with ServerThread(first_app) as first, ServerThread(second_app) as second:
         await room_in_window()
         async with httpx.AsyncClient() as client:

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from ias.app import create_app
+from ias.router.usage import MemoryUsageSink
 from tests.asgi import lifespan
 from tests.integration.router.conftest import engine_config, router_settings, seed
 from tests.servers import ServerThread
@@ -38,8 +39,8 @@ async def test_a_revoked_key_is_refused_by_every_router_within_a_second(
         token = await access_token(settings, tenant.user_id)
         control = create_app(settings, "control")
         with (
-            ServerThread(create_app(settings, "router")) as first,
-            ServerThread(create_app(settings, "router")) as second,
+            ServerThread(create_app(settings, "router", usage_sink=MemoryUsageSink())) as first,
+            ServerThread(create_app(settings, "router", usage_sink=MemoryUsageSink())) as second,
         ):
             async with httpx.AsyncClient() as client, lifespan(control):
                 for router in (first, second):  # both routers now hold the key in cache
