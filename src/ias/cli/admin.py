@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ias.cli import bootstrap
+from ias.cli import bootstrap, usage_admin
 
 app = typer.Typer(
     name="ias-admin",
@@ -15,3 +15,4 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(bootstrap.app, name="bootstrap")
+app.add_typer(usage_admin.app, name="usage")

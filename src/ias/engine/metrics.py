@@ -3,10 +3,17 @@
 Each engine owns its registry, so several engines in one process (tests, `ias up`) never
 collide and `/metrics` shows only its own series. Tokens count as vLLM counts them: prompt
 tokens when a request starts running, generation tokens as they reach the client.
+
+`process_start_time_seconds` (the name of the Prometheus client's process collector, which
+vLLM exposes) tells a reader since when the counters have been counting, so usage
+reconciliation can line the ledger up with them. Here it is the moment the engine was built,
+not the start of the Python process: the counters begin at zero then, and an engine may be
+built long after its process started.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from prometheus_client import (
@@ -58,6 +65,12 @@ class EngineMetrics:
             labels,
             registry=self.registry,
         )
+        started = Gauge(
+            "process_start_time_seconds",
+            "Start time of the process since unix epoch in seconds.",
+            registry=self.registry,
+        )
+        started.set(time.time())
         self._models = {
             name: ModelMetrics(
                 prompt.labels(name),
