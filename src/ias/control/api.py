@@ -14,6 +14,7 @@ from ias.control.invites.endpoints import router as invites_router
 from ias.control.openapi import ERROR_RESPONSES, install_openapi
 from ias.control.orgs.endpoints import router as orgs_router
 from ias.control.registry.endpoints import router as registry_router
+from ias.control.usage.endpoints import router as usage_router
 from ias.http_errors import install_error_handlers
 
 ROUTERS = [
@@ -22,6 +23,7 @@ ROUTERS = [
     invites_router,
     api_keys_router,
     registry_router,
+    usage_router,
     audit_router,
     admin_router,
 ]
@@ -31,7 +33,10 @@ def create_control_api(context: ControlContext) -> FastAPI:
     api = FastAPI(
         title="IAS control plane",
         version=__version__,
-        summary="Organizations, members, invites, API keys, the model registry and the audit log.",
+        summary=(
+            "Organizations, members, invites, API keys, usage, the model registry and the "
+            "audit log."
+        ),
         docs_url="/docs",
         redoc_url=None,
         openapi_url="/openapi.json",

@@ -1,6 +1,7 @@
 """What the control plane's OpenAPI document says about errors.
 
-Every operation documents the OpenAI error envelope for the statuses it can return. FastAPI's
+Every operation documents the OpenAI error envelope for the statuses it can return, always as
+JSON (FastAPI would file it under the media type of an operation that answers CSV). FastAPI's
 default 422 entries are removed: request validation answers 400 here, like OpenAI's API.
 """
 
@@ -38,6 +39,15 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorEnvelope, "description": text} for status, text in _MEANINGS.items()
 }
 
+_ENVELOPE_REF = "#/components/schemas/ErrorEnvelope"
+
+
+def _errors_as_json(responses: dict[str, Any]) -> None:
+    for response in responses.values():
+        content = response.get("content", {})
+        if any(media.get("schema", {}).get("$ref") == _ENVELOPE_REF for media in content.values()):
+            response["content"] = {"application/json": {"schema": {"$ref": _ENVELOPE_REF}}}
+
 
 def install_openapi(api: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
@@ -51,6 +61,7 @@ def install_openapi(api: FastAPI) -> None:
             for path in schema.get("paths", {}).values():
                 for operation in path.values():
                     operation.get("responses", {}).pop("422", None)
+                    _errors_as_json(operation.get("responses", {}))
             for name in ("HTTPValidationError", "ValidationError"):
                 schema.get("components", {}).get("schemas", {}).pop(name, None)
             api.openapi_schema = schema
