@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 PYTEST_ARGS ?=
 
-.PHONY: help up test check fmt services bench lock clean
+.PHONY: help up test check fmt services bench bench-usage lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ services: ## Make sure PostgreSQL, Redis and RabbitMQ answer on loopback (start 
 
 bench: $(VENV)/.dev services ## Router benchmark: direct vs router vs router with limits (see bench/README.md)
 	$(BIN)/python -m bench.router
+
+bench-usage: $(VENV)/.dev services ## Usage pipeline benchmark: ingest events/s and freshness (see bench/README.md)
+	$(BIN)/python -m bench.usage
 
 lock: ## Re-resolve requirements/*.lock from pyproject.toml (pins with hashes)
 	$(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install --quiet pip-tools

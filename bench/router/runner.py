@@ -27,12 +27,13 @@ from bench.router.targets import evaluate
 PARTS_ON = (
     f"**{ROUTER}** arm: API-key auth ON (key checked and HMACed on every request, its record "
     "read from PostgreSQL once, then cached in-process); model routing and backend choice ON; "
-    "metering ON (one usage event per request into the in-process memory sink); limits OFF "
+    "metering ON (per request: a journal entry before the backend call and the usage event "
+    "appended to the on-disk spool after it, relayed in batches to RabbitMQ with publisher "
+    "confirms, consumed by `ias worker usage` into PostgreSQL); limits OFF "
     "(its key and org carry none, so no Redis call per request). "
     f"**{LIMITED}** arm: the same router process with the same parts, and limits ON on Redis "
     "(its key, org and per-model org rows carry all 10 limits, set too high ever to refuse, so "
-    "every request runs one Redis Lua call at admission and one at settlement). "
-    "Both: the durable usage pipeline (RabbitMQ into PostgreSQL) is not built yet"
+    "every request runs one Redis Lua call at admission and one at settlement)"
 )
 LOG_LINES_ON_FAILURE = 30
 RATE_LIMIT_HEADER = "x-ratelimit-limit-requests"  # sent on every admitted response with limits

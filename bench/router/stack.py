@@ -41,6 +41,7 @@ from bench.router.processes import (
 )
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
+RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
 STARTUP_TIMEOUT = 60.0
 
 
@@ -106,7 +107,34 @@ def engine_server(workdir: Path, pinning: Pinning) -> Server:
     return Server("mock engine", command, env, workdir / "engine.log", f"http://127.0.0.1:{port}")
 
 
-def router_env(workdir: Path, db: database.BenchDatabase) -> dict[str, str]:
+@contextmanager
+def rabbitmq_vhost() -> Iterator[str]:
+    """A RabbitMQ virtual host of the run's own (the ledger's queues have fixed names)."""
+    name = f"ias-bench-{secrets.token_hex(4)}"
+    _rabbitmqctl("add_vhost", name)
+    _rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+    try:
+        yield f"{RABBITMQ_URL}{name}"
+    finally:
+        _rabbitmqctl("delete_vhost", name)
+
+
+def _rabbitmqctl(*args: str) -> None:
+    try:
+        subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise SystemExit(
+            f"rabbitmqctl {' '.join(args)} failed ({exc}); run `make services`"
+        ) from None
+
+
+def worker_server(workdir: Path, pinning: Pinning, env: dict[str, str]) -> Server:
+    """The usage consumer, beside the engine: the router's usage events end in PostgreSQL."""
+    command = [*pinning.prefix(CLIENT_CORE), venv_command("ias"), "worker", "usage"]
+    return Server("usage worker", command, env, workdir / "worker.log", "")
+
+
+def router_env(workdir: Path, db: database.BenchDatabase, amqp_url: str) -> dict[str, str]:
     return {
         **_clean_env(),
         "IAS_MODE": "embedded",
@@ -114,6 +142,7 @@ def router_env(workdir: Path, db: database.BenchDatabase) -> dict[str, str]:
         "IAS_LOG_LEVEL": "WARNING",
         "IAS_DATABASE_URL": db.url,
         "IAS_REDIS_URL": REDIS_URL,
+        "IAS_RABBITMQ_URL": amqp_url,
         "IAS_REDIS_KEY_PREFIX": f"bench-{secrets.token_hex(4)}:",
         "IAS_JWT_SECRET": secrets.token_urlsafe(48),
         "IAS_API_KEY_SECRET": secrets.token_urlsafe(48),
@@ -177,6 +206,12 @@ def _target(name: str, server: Server, key: str, seed: int, config: BenchConfig)
 
 @contextmanager
 def running_stack(config: BenchConfig, pinning: Pinning) -> Iterator[Stack]:
+    with rabbitmq_vhost() as amqp_url, _stack(config, pinning, amqp_url) as stack:
+        yield stack
+
+
+@contextmanager
+def _stack(config: BenchConfig, pinning: Pinning, amqp_url: str) -> Iterator[Stack]:
     workdir = Path(tempfile.mkdtemp(prefix="ias-router-bench-"))
     servers: list[Server] = []
     db: database.BenchDatabase | None = None
@@ -189,10 +224,13 @@ def running_stack(config: BenchConfig, pinning: Pinning) -> Iterator[Stack]:
         seed = long_enough_seed(engine.url, config.stream_chunks)
 
         db = database.create_database()
-        env = router_env(workdir, db)
+        env = router_env(workdir, db, amqp_url)
         redis_prefix = env["IAS_REDIS_KEY_PREFIX"]
         migrate(env)
         keys = database.seed(db, env["IAS_API_KEY_SECRET"], engine.url)
+        worker = worker_server(workdir, pinning, env)
+        servers.append(worker)
+        worker.start()
         router = router_server(workdir, pinning, env)
         servers.append(router)
         router.start()

@@ -1,0 +1,1 @@
+"""The usage pipeline benchmark: ingest throughput and freshness (see bench/README.md)."""
