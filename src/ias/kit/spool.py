@@ -278,11 +278,7 @@ class Spool:
                 self._next_segment()
 
     def close(self) -> None:
-        if self._fd >= 0:
-            if self._dirty:
-                os.fsync(self._fd)
-            os.close(self._fd)
-            self._fd = -1
+        self._complete_current()  # deleted if everything in it was delivered
         if self._lock_fd >= 0:
             os.close(self._lock_fd)
             self._lock_fd = -1
