@@ -1,1 +1,3 @@
-"""Usage analytics: the ledger consumer, rollups and usage queries (`ias serve analytics`)."""
+"""Usage analytics: the ledger (`ledger.py`, rollups in `rollups.py`), its RabbitMQ consumer
+(`consumer.py`) and upkeep (`maintenance.py`) run by `ias worker usage` (`worker.py`), and the
+usage queries (`ias serve analytics`)."""

@@ -1,4 +1,4 @@
-"""`ias`: run the platform (`up`, `serve`) and manage its schema (`migrate`)."""
+"""`ias`: run the platform (`up`, `serve`, `worker`) and manage its schema (`migrate`)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import typer
 
 from ias.cli.migrate import migrate_command
 from ias.cli.serve import serve, up
+from ias.cli.worker import app as worker_app
 
 app = typer.Typer(
     name="ias",
@@ -18,3 +19,4 @@ app = typer.Typer(
 app.command("up")(up)
 app.command("serve")(serve)
 app.command("migrate")(migrate_command)
+app.add_typer(worker_app, name="worker")

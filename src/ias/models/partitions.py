@@ -97,13 +97,33 @@ def is_missing_partition(error: BaseException) -> bool:
     return getattr(server_error, "constraint_name", None) is None
 
 
-async def _create_missing(connection: AsyncConnection, first: datetime, months: int) -> list[str]:
-    if connection.dialect.name != "postgresql" or months == 0:
+async def drop_usage_partitions_before(connection: AsyncConnection, cutoff: datetime) -> list[str]:
+    """Drop the monthly partitions whose whole month ends at or before `cutoff`.
+
+    Returns the names dropped (always none on SQLite). Works in the caller's transaction; the
+    drop waits at most a few seconds for the parent table's lock, so a long report reading old
+    events delays retention to the next run instead of stalling every insert behind it.
+    """
+    if connection.dialect.name != "postgresql":
         return []
     await connection.execute(
         text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY}
     )
-    existing = set(
+    await connection.execute(text("SET LOCAL lock_timeout = '5s'"))
+    dropped = []
+    for name in sorted(await _existing(connection)):
+        if not is_partition_name(name):
+            continue
+        month = datetime(int(name[-6:-2]), int(name[-2:]), 1, tzinfo=UTC)
+        if add_months(month, 1) <= cutoff:
+            # The name matched the partition pattern: it is safe to splice into DDL.
+            await connection.execute(text(f"DROP TABLE {name}"))
+            dropped.append(name)
+    return dropped
+
+
+async def _existing(connection: AsyncConnection) -> set[str]:
+    return set(
         await connection.scalars(
             text(
                 "SELECT child.relname FROM pg_inherits "
@@ -113,6 +133,15 @@ async def _create_missing(connection: AsyncConnection, first: datetime, months: 
             {"parent": PARENT_TABLE},
         )
     )
+
+
+async def _create_missing(connection: AsyncConnection, first: datetime, months: int) -> list[str]:
+    if connection.dialect.name != "postgresql" or months == 0:
+        return []
+    await connection.execute(
+        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY}
+    )
+    existing = await _existing(connection)
     created = []
     for offset in range(months):
         month = add_months(first, offset)
