@@ -8,8 +8,10 @@ request-id middleware, nothing else.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -43,6 +45,9 @@ from ias.stores import (
     redis_client,
 )
 
+logger = logging.getLogger("ias.app")
+LEDGER_STOP_SECONDS = 10.0
+
 
 class Process(enum.StrEnum):
     ALL = "all"
@@ -58,6 +63,7 @@ _NEEDS_REDIS = {Process.ALL, Process.ROUTER, Process.CONTROL}
 _NEEDS_AMQP = {Process.ALL, Process.ROUTER, Process.ANALYTICS}
 _SERVES_CONTROL = {Process.ALL, Process.CONTROL}
 _SERVES_ROUTER = {Process.ALL, Process.ROUTER}
+_KEEPS_LEDGER = {Process.ALL, Process.ANALYTICS}
 
 
 def _readiness_checks(
@@ -148,7 +154,38 @@ def _mounts(settings: Settings, process: Process, parts: Parts) -> list[BaseRout
     return mounts
 
 
-async def _open(parts: Parts, stack: AsyncExitStack, settings: Settings) -> None:
+async def _keep_ledger(db: Database, settings: Settings, stack: AsyncExitStack) -> None:
+    """The ledger's worker in this process: the consumer when there is a broker to consume
+    (`ias serve analytics`, `ias up` in production), else only partition and retention upkeep
+    (embedded: the router's spool feeds the ledger directly)."""
+    from ias.analytics.maintenance import LedgerMaintenance
+    from ias.analytics.worker import run_usage_worker
+
+    stop = asyncio.Event()
+    if settings.rabbitmq_url is not None:
+        work = run_usage_worker(db, settings.rabbitmq_url, settings.analytics, stop)
+    else:
+        work = LedgerMaintenance(db, settings.analytics).run_periodically(stop)
+    task = asyncio.create_task(work, name="usage-ledger")
+    task.add_done_callback(_report_ledger_exit)
+
+    async def finish() -> None:
+        stop.set()
+        # A worker still connecting to the broker does not look at `stop`: do not wait forever.
+        done, _ = await asyncio.wait({task}, timeout=LEDGER_STOP_SECONDS)
+        if not done:
+            task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    stack.push_async_callback(finish)
+
+
+def _report_ledger_exit(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("the usage ledger worker stopped", exc_info=task.exception())
+
+
+async def _open(parts: Parts, stack: AsyncExitStack, settings: Settings, process: Process) -> None:
     """Open everything in `parts`; `stack` closes it again in reverse order."""
     if parts.db is not None:
         stack.push_async_callback(parts.db.dispose)
@@ -161,6 +198,8 @@ async def _open(parts: Parts, stack: AsyncExitStack, settings: Settings) -> None
         stack.push_async_callback(parts.replicas.close)
     if parts.limiter is not None:
         stack.push_async_callback(parts.limiter.close)
+    if process in _KEEPS_LEDGER and parts.db is not None:
+        await _keep_ledger(parts.db, settings, stack)
     if parts.usage is not None:
         # Closed before the database: the embedded ledger writes through it while draining.
         parts.usage.open()
@@ -190,7 +229,7 @@ def create_app(
         app.state.settings = settings
         app.state.router = parts.router
         async with AsyncExitStack() as stack:
-            await _open(parts, stack, settings)
+            await _open(parts, stack, settings, process)
             _settle_the_heap()
             yield
 
