@@ -6,6 +6,7 @@ test that needs one that is down fails loudly rather than skipping.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import uuid
@@ -79,12 +80,21 @@ def _rabbitmqctl(*args: str) -> None:
         pytest.fail(f"rabbitmqctl {' '.join(args)} failed: {exc.stderr.decode(errors='replace')}")
 
 
-@pytest.fixture
-def amqp_url() -> Iterator[str]:
-    """A fresh, empty RabbitMQ virtual host for one test (the ledger's queues have fixed names),
-    deleted afterwards with everything in it."""
+@contextlib.contextmanager
+def rabbitmq_vhost() -> Iterator[str]:
+    """A fresh, empty RabbitMQ virtual host (the ledger's queues have fixed names), deleted
+    afterwards with everything in it; yields its URL."""
     vhost = f"ias-test-{uuid.uuid4().hex[:12]}"
     _rabbitmqctl("add_vhost", vhost)
     _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-    yield f"{RABBITMQ_URL}{vhost}"
-    _rabbitmqctl("delete_vhost", vhost)
+    try:
+        yield f"{RABBITMQ_URL}{vhost}"
+    finally:
+        _rabbitmqctl("delete_vhost", vhost)
+
+
+@pytest.fixture
+def amqp_url() -> Iterator[str]:
+    """A RabbitMQ virtual host of the test's own."""
+    with rabbitmq_vhost() as url:
+        yield url

@@ -18,16 +18,6 @@ from ias.models.partitions import is_partition_name
 
 T = TypeVar("T")
 APP_TABLES = set(Base.metadata.tables)
-DATABASES = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-]
-
-
-@pytest.fixture(params=DATABASES)
-def database_url(request: pytest.FixtureRequest) -> str:
-    url: str = request.getfixturevalue(f"{request.param}_url")
-    return url
 
 
 async def _inspect(url: str, read: Callable[[Connection], T]) -> T:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -13,27 +12,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 
 from ias.kit.clock import utcnow
 from ias.kit.db import Database
-from ias.migrations import runner
 from ias.models import ApiKey, Membership, Org, OrgRole, UsageEvent, User
-
-DATABASES = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-]
-
-
-@pytest.fixture(params=DATABASES)
-def database_url(request: pytest.FixtureRequest) -> str:
-    url: str = request.getfixturevalue(f"{request.param}_url")
-    return url
-
-
-@pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    await runner.upgrade(database_url)
-    database = Database.from_url(database_url)
-    yield database
-    await database.dispose()
 
 
 def _user(email: str) -> User:

@@ -16,20 +16,3 @@ async def pg_database(postgres_url: str) -> AsyncIterator[Database]:
     db = Database.from_url(postgres_url)
     yield db
     await db.dispose()
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def database_url(request: pytest.FixtureRequest) -> str:
-    """The same tests on both dialects the ledger supports."""
-    url: str = request.getfixturevalue(
-        "postgres_url" if request.param == "postgresql" else "sqlite_url"
-    )
-    return url
-
-
-@pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    await runner.upgrade(database_url)
-    db = Database.from_url(database_url)
-    yield db
-    await db.dispose()
