@@ -11,12 +11,16 @@ import asyncio
 import signal
 from typing import Any
 
+import pytest
+
 from ias.engine.tokenlog import RequestStatus
 from ias.router.usage import INTERRUPTED_ERROR
 from tests.integration.usage.conftest import Load, Pipeline, broker_stopped, start
 
 OUTAGE_SECONDS = 60.0
 SETTLE_SECONDS = 90.0
+# A minute of outage, then the backlog to settle, on a loaded machine: past the default limit.
+pytestmark = pytest.mark.timeout(OUTAGE_SECONDS + SETTLE_SECONDS + 120)
 
 
 def assert_one_row_per_engine_request(pipeline: Pipeline, rows: dict[str, Any]) -> None:
