@@ -10,11 +10,14 @@ import asyncio
 import socket
 import threading
 import time
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import uvicorn
 
 from ias.server import header_deadline_protocol
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -41,7 +44,15 @@ class ServerThread:
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        asyncio.run(self.server.serve())
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        await self.server.serve()
+
+    def call(self, coroutine: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
+        """Run `coroutine` on the server's event loop (where its app's objects live)."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
     def start(self) -> ServerThread:
         self.thread.start()

@@ -138,3 +138,15 @@ def test_the_journal_reports_what_never_ended(tmp_path: Path) -> None:
     unfinished = Journal(path).recover()
     assert unfinished == {_id(n): f"interrupted {n}".encode() for n in range(0, 100, 10)}
     assert path.stat().st_size < 2000 + 200  # compacted as it grew
+
+
+def test_writing_after_everything_was_delivered_is_read(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, max_bytes=10**9, segment_seconds=0.0)  # every append rotates
+    spool.open()
+    spool.append(_id(1), b"first")
+    assert _drain(spool) == [b"first"]
+    spool.rotate_if_due()  # the delivered segment is deleted: none is left
+    assert list(tmp_path.glob("*.seg")) == []
+    spool.append(_id(2), b"second")
+    assert _drain(spool) == [b"second"]
+    spool.close()

@@ -120,6 +120,7 @@ class Spool:
         self._read_segment = 0
         self._read_offset = 0
         self._lock_fd = -1
+        self._last_number = 0
 
     @property
     def size(self) -> int:
@@ -184,7 +185,8 @@ class Spool:
 
     def _rotate(self) -> _Segment:
         self._complete_current()
-        number = max(self._segments, default=0) + 1
+        # Numbers only grow, even when every segment has been deleted: the reader is past them.
+        self._last_number = number = max(self._last_number, *self._segments, 0) + 1
         segment = _Segment(number, self.directory / f"{number:020d}{SUFFIX}")
         self._fd = os.open(segment.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         self._segments[number] = segment
@@ -268,6 +270,9 @@ class Spool:
             if segment is not None:
                 segment.delivered += count
                 self._forget_if_done(segment)
+        current = self._current
+        if self.full and current is not None and current.delivered >= current.records:
+            self._complete_current()  # free the room now rather than at the next rotation
 
     def _forget_if_done(self, segment: _Segment) -> None:
         if segment.complete and segment.delivered >= segment.records:
