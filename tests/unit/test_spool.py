@@ -8,8 +8,10 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from ias.kit.spool import Journal, Spool, SpoolError, frame
+from ias.kit.spool import Batch, Journal, Spool, SpoolError, frame
 
 
 def _id(n: int) -> bytes:
@@ -150,3 +152,57 @@ def test_writing_after_everything_was_delivered_is_read(tmp_path: Path) -> None:
     spool.append(_id(2), b"second")
     assert _drain(spool) == [b"second"]
     spool.close()
+
+
+OPERATIONS = st.lists(
+    st.one_of(
+        st.tuples(st.just("append"), st.integers(1, 5)),
+        st.tuples(st.just("read"), st.integers(1, 7)),
+        st.tuples(st.just("deliver"), st.integers(0, 3)),
+        st.tuples(st.just("rotate"), st.just(0)),
+        st.tuples(st.just("restart"), st.just(0)),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(operations=OPERATIONS)
+def test_nothing_appended_is_lost_whatever_the_order_of_events(
+    tmp_path_factory: pytest.TempPathFactory, operations: list[tuple[str, int]]
+) -> None:
+    """Appends, reads, deliveries (in any order), rotations and restarts: every record is
+    delivered at least once, and once all is delivered no segment is left on disk."""
+    directory = tmp_path_factory.mktemp("spool")
+    spool = Spool(directory, max_bytes=10**9, segment_bytes=200, segment_seconds=3600)
+    spool.open()
+    appended: list[bytes] = []
+    delivered: set[bytes] = set()
+    handed_out: list[tuple[Batch, list[bytes]]] = []
+    for operation, amount in operations:
+        if operation == "append":
+            for _ in range(amount):
+                payload = f"record {len(appended)}".encode()
+                spool.append(_id(len(appended)), payload)
+                appended.append(payload)
+        elif operation == "read" and (batch := spool.read_batch(amount)) is not None:
+            handed_out.append((batch, batch.payloads))
+        elif operation == "deliver" and handed_out:
+            batch, payloads = handed_out.pop(min(amount, len(handed_out) - 1))
+            spool.delivered(batch)
+            delivered.update(payloads)
+        elif operation == "rotate":
+            spool._complete_current()
+        elif operation == "restart":  # handed out but unconfirmed batches are forgotten
+            spool.close()
+            spool = Spool(directory, max_bytes=10**9, segment_bytes=200, segment_seconds=3600)
+            spool.open()
+            handed_out.clear()
+    for batch, payloads in handed_out:  # publishes in flight: the relay retries until confirmed
+        spool.delivered(batch)
+        delivered.update(payloads)
+    remaining = _drain(spool)
+    spool.close()
+    assert set(appended) <= delivered | set(remaining), "a record was lost"
+    assert len(remaining) == len(set(remaining)), "a record was handed out twice in one pass"
+    assert list(directory.glob("*.seg")) == [], "everything was delivered, yet a segment is left"
