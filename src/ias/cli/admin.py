@@ -8,7 +8,20 @@ from __future__ import annotations
 
 import typer
 
-from ias.cli import bootstrap, session, usage_admin
+from ias.cli import (
+    audit,
+    backends,
+    bootstrap,
+    invites,
+    keys,
+    members,
+    models,
+    orgs,
+    session,
+    usage_admin,
+    usage_report,
+    users,
+)
 
 HELP = """Operate an IAS installation.
 
@@ -35,4 +48,13 @@ app = typer.Typer(
 )
 session.register(app)
 app.add_typer(bootstrap.app, name="bootstrap")
+usage_report.register(usage_admin.app)
 app.add_typer(usage_admin.app, name="usage")
+app.add_typer(orgs.app, name="org")
+app.add_typer(users.app, name="user")
+app.add_typer(members.app, name="member")
+app.add_typer(invites.app, name="invite")
+app.add_typer(keys.app, name="key")
+app.add_typer(models.app, name="model")
+app.add_typer(backends.app, name="backend")
+app.add_typer(audit.app, name="audit")

@@ -19,9 +19,7 @@ def _is_id(ref: str) -> bool:
     return True
 
 
-def _one(
-    kind: str, ref: str, candidates: Iterable[dict[str, Any]], *fields: str
-) -> dict[str, Any]:
+def _one(kind: str, ref: str, candidates: Iterable[dict[str, Any]], *fields: str) -> dict[str, Any]:
     found = {row["id"]: row for row in candidates if any(row.get(f) == ref for f in fields)}
     if not found:
         raise ApiError(f"no {kind} named {ref!r} (or you cannot see it)")
@@ -80,3 +78,12 @@ def _with_id(rows: Iterable[dict[str, Any]], field: str) -> Iterable[dict[str, A
 
 def _is_super_admin(api: ApiClient) -> bool:
     return bool(api.get("/api/me").get("is_super_admin"))
+
+
+def invite_id(api: ApiClient, org: str, ref: str) -> str:
+    """An invite of `org` by id, or by the invited email (its pending invite)."""
+    if _is_id(ref):
+        return ref
+    invites: list[dict[str, Any]] = api.get(f"/api/orgs/{org}/invites")
+    pending = (row for row in invites if row.get("status") == "pending")
+    return str(_one("pending invite", ref, pending, "email")["id"])

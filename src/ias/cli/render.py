@@ -35,6 +35,7 @@ UrlOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
+PIPED_WIDTH = 10_000
 Column = tuple[str, str | Callable[[dict[str, Any]], object]]
 
 
@@ -66,7 +67,9 @@ def emit(data: Any, *, as_json: bool, columns: Sequence[Column] = (), title: str
         table.add_column(header)
     for row in rows:
         table.add_row(*(_cell(row, source) for _, source in columns))
-    Console(highlight=False, soft_wrap=True).print(table)
+    # Piped into another program, a row stays on one line however long; a terminal wraps.
+    width = None if sys.stdout.isatty() else PIPED_WIDTH
+    Console(highlight=False, soft_wrap=True, width=width).print(table)
     if not rows:
         typer.echo("(none)")
 

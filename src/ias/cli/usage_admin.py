@@ -1,8 +1,10 @@
-"""`ias-admin usage …`: check the usage ledger against the engines that produced it.
+"""`ias-admin usage …`: read the usage ledger, and check it against the engines behind it.
 
-`reconcile` exits 0 when every checked engine agrees with the ledger within the tolerance, 1
-when one drifts or cannot be checked (unreachable, no counters, no start time) or the database
-fails, and 2 on a usage error (a bad `--since`, a filter that names nothing).
+`show` and `export` (in `usage_report`) read an organization's usage report through the API as
+the signed-in user. `reconcile` works on the database directly; it exits 0 when every
+checked engine agrees with the ledger within the tolerance, 1 when one drifts or cannot be
+checked (unreachable, no counters, no start time) or the database fails, and 2 on a usage error
+(a bad `--since`, a filter that names nothing).
 """
 
 from __future__ import annotations
@@ -35,7 +37,17 @@ from ias.kit.crypto import Encryptor
 from ias.secrets import resolve_secrets
 from ias.settings import Mode, Settings
 
-app = typer.Typer(help="Check the usage ledger.", no_args_is_help=True)
+app = typer.Typer(
+    help="""Show and export usage, and check the ledger against the engines.
+
+\b
+Example:
+  ias-admin usage show acme --granularity day --group-by model
+  ias-admin usage export acme --csv --start 30d --output acme.csv
+  ias-admin usage reconcile --since 24h
+""",
+    no_args_is_help=True,
+)
 
 _COLUMNS = (
     "BACKEND",
