@@ -14,6 +14,7 @@ from ias.cli.refs import model_id
 from ias.cli.render import (
     Column,
     JsonOption,
+    ModelArgument,
     UrlOption,
     YesOption,
     api_command,
@@ -35,9 +36,6 @@ Example:
     no_args_is_help=True,
 )
 
-ModelArgument = Annotated[
-    str, typer.Argument(metavar="MODEL", help="The model: its id or public name.")
-]
 BACKEND_COLUMNS: list[Column] = [
     ("id", "id"),
     ("url", "url"),

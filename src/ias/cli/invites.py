@@ -11,10 +11,11 @@ from typing import Annotated, Any
 import typer
 
 from ias.cli import refs
-from ias.cli.orgs import OrgArgument, minute
+from ias.cli.orgs import minute
 from ias.cli.render import (
     Column,
     JsonOption,
+    OrgArgument,
     UrlOption,
     YesOption,
     api_command,

@@ -14,6 +14,7 @@ from rich.text import Text
 from ias.cli.refs import org_id
 from ias.cli.render import (
     JsonOption,
+    OrgArgument,
     UrlOption,
     YesOption,
     api_command,
@@ -34,10 +35,6 @@ Example:
 """,
     no_args_is_help=True,
 )
-
-OrgArgument = Annotated[
-    str, typer.Argument(metavar="ORG", help="The organization: its id, slug or name.")
-]
 
 
 def _timestamp(text: str) -> datetime:

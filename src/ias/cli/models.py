@@ -14,6 +14,7 @@ from ias.cli.backends import add_backend, backend_url
 from ias.cli.refs import model_id
 from ias.cli.render import (
     JsonOption,
+    ModelArgument,
     UrlOption,
     YesOption,
     api_command,
@@ -46,9 +47,6 @@ class Kind(enum.StrEnum):
     EMBEDDING = "embedding"
 
 
-ModelArgument = Annotated[
-    str, typer.Argument(metavar="MODEL", help="The model: its id or public name.")
-]
 ContextLength = Annotated[
     int | None, typer.Option(min=1, help="Tokens the model accepts.", show_default=False)
 ]

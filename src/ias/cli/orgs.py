@@ -15,6 +15,7 @@ from ias.cli import refs
 from ias.cli.api_client import ApiClient
 from ias.cli.render import (
     JsonOption,
+    OrgArgument,
     UrlOption,
     YesOption,
     api_command,
@@ -37,9 +38,6 @@ app = typer.Typer(help=HELP, no_args_is_help=True)
 
 PAGE_SIZE = 200
 
-OrgArgument = Annotated[
-    str, typer.Argument(metavar="ORG", help="The organization's id, slug or name.")
-]
 LimitOption = Annotated[
     int,
     typer.Option(min=1, max=10_000, help="Show at most this many rows (--all only)."),

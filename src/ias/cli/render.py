@@ -34,6 +34,12 @@ UrlOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+OrgArgument = Annotated[
+    str, typer.Argument(metavar="ORG", help="The organization: its id, slug or name.")
+]
+ModelArgument = Annotated[
+    str, typer.Argument(metavar="MODEL", help="The model: its id or public name.")
+]
 
 PIPED_WIDTH = 10_000
 Column = tuple[str, str | Callable[[dict[str, Any]], object]]

@@ -15,7 +15,7 @@ import typer
 
 from ias.cli.output import fail, say
 from ias.cli.refs import org_id
-from ias.cli.render import Column, JsonOption, UrlOption, api_command, client, emit
+from ias.cli.render import Column, JsonOption, OrgArgument, UrlOption, api_command, client, emit
 from ias.kit.clock import utcnow
 
 _AGE = re.compile(r"(\d+)\s*([mhd])")
@@ -69,9 +69,6 @@ def _report_time(text: str) -> datetime:
     return moment
 
 
-OrgArgument = Annotated[
-    str, typer.Argument(metavar="ORG", help="The organization: its id, slug or name.")
-]
 StartOption = Annotated[
     datetime | None,
     typer.Option(
