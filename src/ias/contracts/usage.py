@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -42,7 +42,10 @@ class UsageEvent:
     partial: bool
 
     def encode(self) -> bytes:
-        return orjson.dumps({"v": VERSION, **asdict(self)}, default=_uuid_subclass)
+        # Field by field, not dataclasses.asdict: that deep-copies every value, ten times slower.
+        body = {name: getattr(self, name) for name in _FIELDS}
+        body["v"] = VERSION
+        return orjson.dumps(body, default=_uuid_subclass)
 
     @classmethod
     def decode(cls, message: bytes) -> UsageEvent:
@@ -59,6 +62,9 @@ class UsageEvent:
             return cls(**body)
         except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"malformed usage event: {exc}") from exc
+
+
+_FIELDS = tuple(field.name for field in fields(UsageEvent))
 
 
 def _uuid_subclass(value: object) -> str:
