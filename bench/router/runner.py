@@ -74,6 +74,7 @@ def _check_limits(target: Target, headers: dict[str, str]) -> None:
 
 def _measured(stack: Stack, phase: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """Runs one phase and counts the limiter's fallbacks to memory while it ran."""
+    stack.settle_ledger()
     before = stack.limiter_fallbacks()
     result = phase()
     result["limiter_fallbacks"] = stack.limiter_fallbacks() - before

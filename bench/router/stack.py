@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import shutil
 import subprocess
 import tempfile
+import time
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
@@ -14,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 import orjson
 import redis
 
@@ -54,6 +57,12 @@ class Stack:
     targets: list[Target]
     seed: int
     redis_prefix: str
+    database_url: str
+
+    def settle_ledger(self, quiet_seconds: float = 0.5, most_seconds: float = 60.0) -> None:
+        """Wait until the usage pipeline has stored what the last phase sent (its row count
+        stops moving), so that its work is not charged to the next phase's arm."""
+        asyncio.run(_settle(self.database_url, quiet_seconds, most_seconds))
 
     def limiter_fallbacks(self) -> int:
         """How many times so far the router's limiter gave up on Redis and limited locally."""
@@ -105,6 +114,21 @@ def engine_server(workdir: Path, pinning: Pinning) -> Server:
     command = [*pinning.prefix(CLIENT_CORE), venv_command("ias"), "serve", "mock-engine"]
     command += ["--host", "127.0.0.1", "--port", str(port)]
     return Server("mock engine", command, env, workdir / "engine.log", f"http://127.0.0.1:{port}")
+
+
+async def _settle(database_url: str, quiet_seconds: float, most_seconds: float) -> None:
+    connection = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    try:
+        deadline = time.monotonic() + most_seconds
+        last = -1
+        while time.monotonic() < deadline:
+            count = await connection.fetchval("SELECT count(*) FROM usage_events")
+            if count == last:
+                return
+            last = count
+            await asyncio.sleep(quiet_seconds)
+    finally:
+        await connection.close()
 
 
 @contextmanager
@@ -249,7 +273,7 @@ def _stack(config: BenchConfig, pinning: Pinning, amqp_url: str) -> Iterator[Sta
             litellm.wait_until_healthy("/health/liveliness", STARTUP_SECONDS)
             master_key = litellm.env["LITELLM_MASTER_KEY"]
             targets.append(_target("litellm", litellm, master_key, seed, config))
-        yield Stack(workdir, engine, router, litellm, targets, seed, redis_prefix)
+        yield Stack(workdir, engine, router, litellm, targets, seed, redis_prefix, db.url)
     finally:
         for server in reversed(servers):
             server.stop()
