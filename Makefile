@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 PYTEST_ARGS ?=
 
-.PHONY: help up test check fmt services bench bench-usage lock clean
+.PHONY: help up test check fmt services bench bench-usage lock clean portal web-client web-test e2e
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,17 +31,48 @@ $(VENV)/.dev: requirements/dev.lock requirements/build.lock pyproject.toml | $(B
 	$(PIP) install --no-deps --no-build-isolation -e .
 	@touch $(VENV)/.main $@
 
-up: $(VENV)/.main ## Run the whole platform on embedded defaults (IAS_HOME, default ./.ias)
+up: $(VENV)/.main portal ## Run the whole platform on embedded defaults (IAS_HOME, default ./.ias)
 	$(BIN)/ias up
 
-test: $(VENV)/.dev services ## Run the whole test suite against real PostgreSQL, Redis and RabbitMQ
+test: $(VENV)/.dev services web-test portal ## Run every test (Python, portal, browser) against real PostgreSQL, Redis and RabbitMQ
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-check: $(VENV)/.dev ## Lint, format check, strict type check and layer contracts
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+check: $(VENV)/.dev web/node_modules/.installed ## Lint, format check, strict type check and layer contracts
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	cd web && npm run --silent typecheck
+
+# --- Web portal (web/): Node.js 20.19+ and npm --------------------------------------------
+NODE_CHECK := node -e 'const [a, b] = process.versions.node.split(".").map(Number); \
+	if (a < 20 || (a === 20 && b < 19)) { console.error("error: the portal needs Node.js 20.19 or newer (found " + process.version + ")"); process.exit(1) }'
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html \
+	web/vite.config.ts web/tsconfig.json web/tsconfig.app.json web/package-lock.json
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { echo "error: the portal needs Node.js 20.19+ and npm (apt-get install nodejs npm, or nodejs.org)" >&2; exit 1; }
+	@$(NODE_CHECK)
+	cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+	@touch $@
+
+# The build lands in src/ias/portal/, inside the Python package, which serves it at `/`.
+src/ias/portal/index.html: $(WEB_SOURCES) web/node_modules/.installed
+	cd web && npm run --silent build
+
+portal: src/ias/portal/index.html ## Build the web portal (only when its sources changed)
+
+web-client: $(VENV)/.dev web/node_modules/.installed ## Regenerate the portal's API client from the control plane's OpenAPI
+	$(BIN)/python scripts/export_openapi.py
+	cd web && npm run --silent generate
+
+web-test: web/node_modules/.installed ## Portal: type check, API client drift check, unit tests (Vitest)
+	cd web && npm run --silent typecheck
+	cd web && npm run --silent check:client
+	cd web && npx vitest run
+
+e2e: $(VENV)/.dev portal ## Browser tests: the built portal in headless Chromium against `ias up`
+	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
 
 fmt: $(VENV)/.dev ## Format the code and apply safe lint fixes
 	$(BIN)/ruff format src tests bench

@@ -151,6 +151,10 @@ def _mounts(settings: Settings, process: Process, parts: Parts) -> list[BaseRout
         from ias.engine import create_engine_app
 
         mounts.append(Mount(ENGINE_PATH, app=create_engine_app(engine_config(settings.engine))))
+    if process in _SERVES_CONTROL:
+        from ias.portal_files import portal_mount
+
+        mounts.append(portal_mount())  # last: it takes every path no other route took
     return mounts
 
 

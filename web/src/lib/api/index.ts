@@ -1,0 +1,3 @@
+export { api, createApiClient, unwrap, type ApiClient, type Schemas } from "./client";
+export { ApiError, apiErrorFrom, errorMessage, isErrorEnvelope, networkError } from "./errors";
+export { TokenStore } from "./session";
