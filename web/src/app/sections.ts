@@ -1,4 +1,13 @@
-import type { LucideIcon } from "lucide-react";
+import {
+  BoxesIcon,
+  ChartColumnIcon,
+  KeyRoundIcon,
+  MessagesSquareIcon,
+  ScrollTextIcon,
+  SettingsIcon,
+  UsersIcon,
+  type LucideIcon,
+} from "lucide-react";
 
 import type { OrgRole } from "@/features/auth/use-me";
 
@@ -18,7 +27,51 @@ export type OrgSection = {
   roles?: readonly OrgRole[];
 };
 
-export const ORG_SECTIONS: readonly OrgSection[] = [];
+export const ORG_SECTIONS: readonly OrgSection[] = [
+  {
+    path: "usage",
+    title: "Usage",
+    description: "Requests, tokens and cost over time, by model and by key.",
+    icon: ChartColumnIcon,
+  },
+  {
+    path: "keys",
+    title: "API keys",
+    description: "Keys for the OpenAI-compatible API: create, limit, revoke.",
+    icon: KeyRoundIcon,
+  },
+  {
+    path: "playground",
+    title: "Playground",
+    description: "Chat with a model, streamed, to try a key and a prompt.",
+    icon: MessagesSquareIcon,
+  },
+  {
+    path: "members",
+    title: "Members",
+    description: "Who is in the organization, their roles, and invites.",
+    icon: UsersIcon,
+  },
+  {
+    path: "models",
+    title: "Models",
+    description: "The models you can call, their prices, and code to call them.",
+    icon: BoxesIcon,
+  },
+  {
+    path: "settings",
+    title: "Settings",
+    description: "The name, the limits and what is used of them.",
+    icon: SettingsIcon,
+  },
+  {
+    path: "audit",
+    title: "Audit log",
+    description: "Who changed what, and when.",
+    icon: ScrollTextIcon,
+    roles: ["owner", "admin"],
+  },
+];
 
 /** The sections a person with `role` (null: a super admin who is not a member) may open. */
 export function visibleSections(

@@ -1,5 +1,5 @@
-import { CircleUserIcon, HomeIcon, LogOutIcon } from "lucide-react";
-import { NavLink, Outlet, useNavigate, useParams } from "react-router-dom";
+import { CircleUserIcon, HomeIcon, LogOutIcon, ShieldIcon } from "lucide-react";
+import { Link, NavLink, Outlet, useNavigate, useParams } from "react-router-dom";
 
 import { visibleSections } from "@/app/sections";
 import { Button } from "@/components/ui/button";
@@ -47,6 +47,18 @@ function OrgNav({ orgId }: { orgId: string }) {
   );
 }
 
+/** The way into `/admin`, for super admins only; on phones it lives in the account menu. */
+function AdminLink() {
+  const me = useMe();
+  if (!me.data?.is_super_admin) return null;
+  return (
+    <NavLink to="/admin" className={(state) => cn(navClass(state), "hidden sm:flex")}>
+      <ShieldIcon aria-hidden="true" />
+      Admin
+    </NavLink>
+  );
+}
+
 function UserMenu() {
   const me = useMe();
   const { signOut } = useAuth();
@@ -67,6 +79,14 @@ function UserMenu() {
           {me.data?.is_super_admin ? <span className="block">Platform administrator</span> : null}
         </DropdownMenuLabel>
         <DropdownMenuSeparator />
+        {me.data?.is_super_admin ? (
+          <DropdownMenuItem asChild>
+            <Link to="/admin">
+              <ShieldIcon aria-hidden="true" />
+              Platform admin
+            </Link>
+          </DropdownMenuItem>
+        ) : null}
         <DropdownMenuItem
           onSelect={() => {
             void signOut().then(() => navigate("/login", { replace: true }));
@@ -99,7 +119,8 @@ export function AppLayout() {
           IAS
         </NavLink>
         <OrgSwitcher currentOrgId={orgId} />
-        <div className="ml-auto">
+        <div className="ml-auto flex items-center gap-1">
+          <AdminLink />
           <UserMenu />
         </div>
       </header>
