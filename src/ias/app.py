@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 
 import redis.asyncio as redis_asyncio
 from starlette.applications import Starlette
@@ -31,6 +32,7 @@ from ias.kit.db import Database
 from ias.kit.notify import MemoryNotifier, Notifier
 from ias.kit.probes import ping_amqp, ping_redis
 from ias.kit.requestid import RequestIdMiddleware
+from ias.kit.tracing import tracing_session
 from ias.limits.types import Limiter
 from ias.router.app import RouterApp
 from ias.router.build import build_router, open_router
@@ -64,6 +66,15 @@ _NEEDS_AMQP = {Process.ALL, Process.ROUTER, Process.ANALYTICS}
 _SERVES_CONTROL = {Process.ALL, Process.CONTROL}
 _SERVES_ROUTER = {Process.ALL, Process.ROUTER}
 _KEEPS_LEDGER = {Process.ALL, Process.ANALYTICS}
+# How each process names itself in traces; requests under these paths get a span.
+_SERVICE_NAMES = {
+    Process.ALL: "ias",
+    Process.ROUTER: "ias-router",
+    Process.CONTROL: "ias-control",
+    Process.ANALYTICS: "ias-analytics",
+    Process.MOCK_ENGINE: "ias-mock-engine",
+}
+_TRACED = ("/v1", "/api")
 
 
 def _readiness_checks(
@@ -214,10 +225,15 @@ async def _open(parts: Parts, stack: AsyncExitStack, settings: Settings, process
 
 
 def create_app(
-    settings: Settings, process: Process | str = Process.ALL, *, usage_sink: UsageSink | None = None
+    settings: Settings,
+    process: Process | str = Process.ALL,
+    *,
+    usage_sink: UsageSink | None = None,
+    metrics_dir: Path | None = None,
 ) -> ASGIApp:
     """The ASGI app of one process. `usage_sink` replaces the router's spool and ledger (for
-    embedding the router somewhere that meters usage its own way, and for tests)."""
+    embedding the router somewhere that meters usage its own way, and for tests);
+    `metrics_dir` is the shared metrics directory of a server with several workers."""
     process = Process(process)
     if process is Process.MOCK_ENGINE:
         from ias.demo import engine_config
@@ -226,13 +242,21 @@ def create_app(
         # The engine is its own app, with vLLM's own /health and /metrics.
         return create_engine_app(engine_config(settings.engine))
     parts = _build_parts(settings, process, usage_sink)
-    routes = health_routes(process.value, _readiness_checks(settings, process, parts.db))
+    checks = _readiness_checks(settings, process, parts.db)
+    routes = health_routes(process.value, checks, metrics_dir=metrics_dir)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.router = parts.router
         async with AsyncExitStack() as stack:
+            stack.enter_context(
+                tracing_session(
+                    _SERVICE_NAMES[process],
+                    settings.trace_endpoint,
+                    sample_ratio=settings.otel.sample_ratio,
+                )
+            )
             await _open(parts, stack, settings, process)
             _settle_the_heap()
             yield
@@ -243,4 +267,4 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    return RequestIdMiddleware(DataPlaneFirst(parts.router, app))
+    return RequestIdMiddleware(DataPlaneFirst(parts.router, app), traced_prefixes=_TRACED)

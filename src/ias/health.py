@@ -2,7 +2,9 @@
 
 `/health` says the process is alive and never touches a dependency, so an orchestrator does
 not restart a healthy process because its database blinked. `/ready` checks every store the
-process needs and answers 503, naming the failing ones, until they all answer.
+process needs and answers 503, naming the failing ones, until they all answer. `/metrics`
+serves the default registry, or, when the server runs several worker processes, what all of
+them wrote to the shared metrics directory (whichever worker the scrape reaches).
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import orjson
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -44,7 +48,20 @@ def _json(body: object, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
-def health_routes(process: str, checks: list[ReadinessCheck]) -> list[Route]:
+def metrics_registry(multiprocess_dir: Path | None) -> CollectorRegistry:
+    if multiprocess_dir is None:
+        return REGISTRY
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=str(multiprocess_dir))  # type: ignore[no-untyped-call]
+    return registry
+
+
+def health_routes(
+    process: str, checks: list[ReadinessCheck], *, metrics_dir: Path | None = None
+) -> list[Route]:
+    """`metrics_dir`: the shared directory of a multi-process server (see `ias.server`)."""
+    registry = metrics_registry(metrics_dir)
+
     async def health(_: Request) -> Response:
         return _json({"status": "ok", "process": process})
 
@@ -58,7 +75,7 @@ def health_routes(process: str, checks: list[ReadinessCheck]) -> list[Route]:
         return _json(body, 503 if failures else 200)
 
     async def metrics(_: Request) -> Response:
-        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return [
         Route("/health", health, methods=["GET"]),

@@ -92,6 +92,10 @@ class AnalyticsSettings(BaseModel):
     # are kept forever. 0 keeps raw events forever too.
     retention_days: int = Field(default=400, ge=0)
     maintenance_interval_seconds: float = Field(default=3600.0, gt=0)
+    # `ias worker usage` serves no HTTP: with a port set it also serves /metrics there.
+    # (`ias serve analytics` serves /metrics on its own port and ignores these.)
+    metrics_port: Port | None = None
+    metrics_host: str = "127.0.0.1"
 
     @field_validator("retention_days")
     @classmethod
@@ -111,6 +115,26 @@ class EngineSettings(BaseModel):
     max_model_len: int = Field(default=4096, ge=16)
     chat_models: list[str] = ["demo-chat"]
     embedding_models: list[str] = ["demo-embed"]
+
+
+class OtelSettings(BaseModel):
+    """Trace export: OpenTelemetry spans over OTLP/HTTP, off unless a collector is named.
+
+    `IAS_OTEL__ENDPOINT`, else the standard `OTEL_EXPORTER_OTLP_ENDPOINT`, is the collector's
+    base URL (e.g. http://collector:4318); spans go to its /v1/traces. The exporter reads the
+    other standard variables itself (`OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_BSP_*`, ...).
+    """
+
+    endpoint: str | None = None
+    # Share of new traces kept; a request arriving with a trace follows its caller's decision.
+    sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
+
+    @field_validator("endpoint")
+    @classmethod
+    def _http_endpoint(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("IAS_OTEL__ENDPOINT must start with http:// or https://")
+        return value or None
 
 
 class Settings(BaseSettings):
@@ -141,6 +165,11 @@ class Settings(BaseSettings):
     control: ControlSettings = ControlSettings()
     analytics: AnalyticsSettings = AnalyticsSettings()
     engine: EngineSettings = EngineSettings()
+    otel: OtelSettings = OtelSettings()
+    # The standard OpenTelemetry variable, honoured when IAS_OTEL__ENDPOINT is not set.
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None, validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT"
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -177,6 +206,11 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
             raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters")
         return value
+
+    @property
+    def trace_endpoint(self) -> str | None:
+        """Where this process sends spans; None keeps tracing off."""
+        return self.otel.endpoint or self.otel_exporter_otlp_endpoint or None
 
     @property
     def sqlite_path(self) -> Path:

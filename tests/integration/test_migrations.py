@@ -49,7 +49,7 @@ async def test_upgrade_downgrade_upgrade(database_url: str) -> None:
     assert await runner.current_revision(database_url) is None
 
     await runner.upgrade(database_url)
-    assert await runner.current_revision(database_url) == runner.head_revision() == "0002"
+    assert await runner.current_revision(database_url) == runner.head_revision() == "0003"
     assert await _inspect(database_url, _table_names) == APP_TABLES | {"alembic_version"}
 
     await runner.downgrade(database_url, "base")
@@ -63,7 +63,7 @@ async def test_upgrade_downgrade_upgrade(database_url: str) -> None:
 async def test_upgrade_at_head_changes_nothing(database_url: str) -> None:
     await runner.upgrade(database_url)
     await runner.upgrade(database_url)
-    assert await runner.current_revision(database_url) == "0002"
+    assert await runner.current_revision(database_url) == "0003"
     assert await runner.schema_diff(database_url) == []
 
 

@@ -130,5 +130,5 @@ def test_migrations_ship_with_the_package_and_form_one_line() -> None:
     assert (MIGRATIONS_DIR / "script.py.mako").is_file()
     script = ScriptDirectory.from_config(alembic_config())
     assert Path(script.dir) == MIGRATIONS_DIR
-    assert script.get_heads() == [head_revision()] == ["0002"]
+    assert script.get_heads() == [head_revision()] == ["0003"]
     assert [revision.revision for revision in script.walk_revisions()][-1] == "0001"

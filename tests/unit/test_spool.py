@@ -4,6 +4,7 @@ only once delivered; a torn tail is dropped, a second process is kept out."""
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from pathlib import Path
 
@@ -206,3 +207,85 @@ def test_nothing_appended_is_lost_whatever_the_order_of_events(
     assert set(appended) <= delivered | set(remaining), "a record was lost"
     assert len(remaining) == len(set(remaining)), "a record was handed out twice in one pass"
     assert list(directory.glob("*.seg")) == [], "everything was delivered, yet a segment is left"
+
+
+def _slotted(root: Path) -> Spool:
+    return Spool(root, max_bytes=10**9, slots=4)
+
+
+def test_processes_sharing_a_directory_take_different_slots(tmp_path: Path) -> None:
+    first, second = _slotted(tmp_path), _slotted(tmp_path)
+    first.open()
+    second.open()
+    assert {first.directory, second.directory} == {tmp_path / "0", tmp_path / "1"}
+    first.close()
+    second.close()
+
+
+def test_a_freed_slot_is_taken_again_and_its_leftovers_delivered(tmp_path: Path) -> None:
+    first, second = _slotted(tmp_path), _slotted(tmp_path)
+    first.open()
+    second.open()
+    second.append(_id(1), b"left by a worker that died")
+    second.close()  # the process is gone; its slot's lock with it
+    replacement = _slotted(tmp_path)
+    assert replacement.open() == {_id(1)}
+    assert replacement.directory == tmp_path / "1"
+    assert _drain(replacement) == [b"left by a worker that died"]
+    replacement.close()
+    first.close()
+
+
+def test_every_slot_in_use_is_an_error(tmp_path: Path) -> None:
+    spools = [Spool(tmp_path, max_bytes=10**9, slots=2) for _ in range(3)]
+    spools[0].open()
+    spools[1].open()
+    with pytest.raises(SpoolError, match="all 2 slots"):
+        spools[2].open()
+    spools[0].close()
+    spools[1].close()
+
+
+def test_segments_of_the_single_directory_layout_move_into_a_slot(tmp_path: Path) -> None:
+    legacy = Spool(tmp_path, max_bytes=10**9)
+    legacy.open()
+    legacy.append(_id(1), b"written before slots")
+    legacy.close()
+    spool = _slotted(tmp_path)
+    assert spool.open() == {_id(1)}
+    assert spool.holds_root
+    assert list(tmp_path.glob("*.seg")) == []
+    assert _drain(spool) == [b"written before slots"]
+    spool.close()
+
+
+def test_segments_after_delivered_leftovers_are_read(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, max_bytes=10**9)
+    spool.open()
+    spool.append(_id(1), b"left over")
+    spool.close()
+    spool = Spool(tmp_path, max_bytes=10**9)
+    spool.open()
+    assert _drain(spool) == [b"left over"]  # its segment is deleted
+    spool.append(_id(2), b"after")  # a new segment, numbered after the deleted one
+    assert _drain(spool) == [b"after"]
+    spool.close()
+
+
+def test_the_oldest_undelivered_record_gives_the_lag(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, max_bytes=10**9)
+    spool.open()
+    assert spool.oldest_age() == 0.0
+    spool.append(_id(1), b"old")
+    time.sleep(0.1)
+    spool.append(_id(2), b"new")
+    old, new = spool.read_batch(1), spool.read_batch(1)
+    assert old is not None
+    assert new is not None
+    spool.delivered(new)  # confirmed out of order: the old one still waits
+    assert spool.oldest_age() >= 0.1
+    spool.delivered(old)
+    assert spool.oldest_age() == 0.0
+    spool.append(_id(3), b"newest")
+    assert 0.0 <= spool.oldest_age() < 0.05
+    spool.close()

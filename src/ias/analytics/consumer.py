@@ -27,8 +27,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from ias.analytics.ledger import Ledger
+from ias.analytics.metrics import record_dead_lettered, record_retry
 from ias.contracts.ledger_topology import QUEUE, declare_topology
 from ias.contracts.usage import UsageEvent, decode_batch
+from ias.kit.tracing import consumer_span
 from ias.settings import AnalyticsSettings
 
 if TYPE_CHECKING:
@@ -152,7 +154,8 @@ class UsageConsumer:
                 if batch is None:
                     break
                 try:
-                    await self._settle(batch, stop)
+                    with _batch_span(batch):
+                        await self._settle(batch, stop)
                 except _Stopped:
                     logger.info(
                         "stopping with %d messages unstored; the broker will redeliver them",
@@ -209,7 +212,8 @@ class UsageConsumer:
         try:
             events = decode_batch(message.body)
         except ValueError as exc:
-            await self._dead_letter(message, str(exc))
+            # Its events cannot be counted: it counts as one.
+            await self._dead_letter(message, str(exc), events=1)
             return False
         batch.messages.append(message)
         batch.events.extend(events)
@@ -232,7 +236,7 @@ class UsageConsumer:
             try:
                 self.stats.events_stored += await self._store(events, stop)
             except _Unstorable as exc:
-                await self._dead_letter(message, str(exc))
+                await self._dead_letter(message, str(exc), events=len(events))
                 continue
             await self._ack([message])
 
@@ -251,6 +255,7 @@ class UsageConsumer:
                 delay = delays[min(attempt, len(delays) - 1)]
                 attempt += 1
                 self.stats.retries += 1
+                record_retry()
                 logger.warning(
                     "storing %d usage events failed (attempt %d: %s); retrying in %.1f s",
                     len(events),
@@ -284,7 +289,9 @@ class UsageConsumer:
                 return
         self.stats.messages_acked += len(messages)
 
-    async def _dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
+    async def _dead_letter(
+        self, message: AbstractIncomingMessage, reason: str, *, events: int
+    ) -> None:
         logger.warning(
             "usage message %s (delivery tag %s) dead-lettered: %s",
             message.message_id or "without id",
@@ -296,6 +303,23 @@ class UsageConsumer:
             await message.reject(requeue=False)
         except Exception as exc:  # the channel is gone; the broker redelivers it
             logger.info("could not reject usage message (%s); it will be redelivered", exc)
+            return
+        record_dead_lettered(events)
+
+
+def _batch_span(batch: _Batch) -> contextlib.AbstractContextManager[None]:
+    """One span per stored batch, linked to the trace of every request it bills (when on)."""
+    return consumer_span(
+        "usage.store",
+        (event.traceparent for event in batch.events),
+        {
+            "messaging.system": "rabbitmq",
+            "messaging.operation.type": "process",
+            "messaging.destination.name": QUEUE,
+            "messaging.batch.message_count": len(batch.messages),
+            "ias.usage.events": len(batch.events),
+        },
+    )
 
 
 def _tag(message: AbstractIncomingMessage) -> int:

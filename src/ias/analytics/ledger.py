@@ -27,6 +27,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ias.analytics.metrics import record_stored_batch
 from ias.analytics.rollups import RollupRow, aggregate
 from ias.contracts.usage import UsageEvent
 from ias.kit.db import Database
@@ -61,6 +62,7 @@ _EVENT_COLUMNS = (
     ("ttft_ms", "int4"),
     ("stream", "bool"),
     ("partial", "bool"),
+    ("trace_id", "varchar"),  # UsageEvent.trace_id, read from its traceparent
 )
 _ROLLUP_KEY = ("org_id", "granularity", "bucket", "api_key_id", "model")
 _ROLLUP_COUNTERS = (
@@ -146,6 +148,9 @@ class Ledger:
     async def store(self, events: Sequence[UsageEvent]) -> int:
         """Store a batch in one transaction; returns how many events were new.
 
+        The events that were not new (already stored, or repeated in the batch) are counted
+        as duplicates in the ledger's metrics.
+
         Raises ValueError (before writing anything) if an event does not fit the ledger, and
         the database's errors as they are: the caller decides what is worth retrying.
         """
@@ -157,7 +162,7 @@ class Ledger:
         if self._postgres:
             await self._ensure_partitions(batch)
         try:
-            return await self._store_once(batch)
+            new = await self._store_once(batch)
         except IntegrityError as exc:
             # A partition this process believed in is gone (dropped by retention, or by hand):
             # forget what it knew, create what is missing, and try once more.
@@ -165,7 +170,9 @@ class Ledger:
                 raise
             self._months_ready.clear()
             await self._ensure_partitions(batch)
-            return await self._store_once(batch)
+            new = await self._store_once(batch)
+        record_stored_batch(events, new)
+        return new
 
     async def _store_once(self, batch: dict[EventKey, UsageEvent]) -> int:
         async with self._db.engine.begin() as connection:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import enum
 import socket
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,8 +19,9 @@ from ias.cli.output import fail, one_line_errors, say, show_initial_admin
 from ias.cli.startup import bind_port, migrate, open_database, process_settings
 from ias.demo import engine_url, ensure_demo_models
 from ias.kit.logging import configure_logging
+from ias.kit.spool import MAX_SLOTS
 from ias.secrets import load_settings
-from ias.server import header_deadline_protocol
+from ias.server import ServerConfig, forget_dead_workers, multiprocess_metrics, serve_workers
 from ias.settings import Settings
 
 
@@ -37,6 +40,14 @@ PortOption = Annotated[
     int | None,
     typer.Option(
         min=1, max=65535, help="Port to listen on (default: IAS_SERVER__PORT, else 8000)."
+    ),
+]
+WorkersOption = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        max=MAX_SLOTS,  # a router worker takes one slot of the usage spool
+        help="Worker processes sharing the port; metrics are summed across them.",
     ),
 ]
 
@@ -59,13 +70,34 @@ def serve(
     process: Annotated[ServeProcess, typer.Argument(help="Which process to run.")],
     host: HostOption = None,
     port: PortOption = None,
+    workers: WorkersOption = 1,
 ) -> None:
     """Run one process; it neither migrates (see `ias migrate`) nor creates accounts."""
     # The mock engine touches no store, so it needs no database URL or secrets.
     settings = load_settings() if process is ServeProcess.MOCK_ENGINE else process_settings()
     host, port = host or settings.server.host, port or settings.server.port
     with bind_port(host, port) as sock:
-        _run(create_app(settings, process.value), sock, settings)
+        if workers == 1:
+            _run(create_app(settings, process.value), sock, settings)
+            return
+        configure_logging(settings.log_level, settings.log_format.value)
+        with multiprocess_metrics() as metrics_dir:
+            app = WorkerApp(settings, process.value, metrics_dir)
+            serve_workers(_config(app, sock, settings, workers=workers), sock)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerApp:
+    """Builds the app inside each worker process (it is pickled to them, so: plain data)."""
+
+    settings: Settings
+    process: str
+    metrics_dir: Path
+
+    def __call__(self) -> ASGIApp:
+        configure_logging(self.settings.log_level, self.settings.log_format.value)
+        forget_dead_workers(self.metrics_dir)
+        return create_app(self.settings, self.process, metrics_dir=self.metrics_dir)
 
 
 async def _prepare_all_in_one(settings: Settings, engine: str) -> str | None:
@@ -78,21 +110,26 @@ async def _prepare_all_in_one(settings: Settings, engine: str) -> str | None:
         await db.dispose()
 
 
-def _run(app: ASGIApp, sock: socket.socket, settings: Settings) -> None:
-    configure_logging(settings.log_level, settings.log_format.value)
+def _config(app: object, sock: socket.socket, settings: Settings, workers: int = 1) -> ServerConfig:
     host, port = sock.getsockname()[:2]
-    config = uvicorn.Config(
+    return ServerConfig(
         app,
+        header_timeout_seconds=settings.server.header_timeout_seconds,
         host=host,
         port=port,
+        workers=workers,
+        factory=workers > 1,
         loop="uvloop",
-        http=header_deadline_protocol(settings.server.header_timeout_seconds),
         lifespan="on",
         log_config=None,  # our logging: one JSON line per record, request ids included
         access_log=False,  # a log line per request costs the hot path; usage events record them
         server_header=False,
     )
-    server = uvicorn.Server(config)
+
+
+def _run(app: ASGIApp, sock: socket.socket, settings: Settings) -> None:
+    configure_logging(settings.log_level, settings.log_format.value)
+    server = uvicorn.Server(_config(app, sock, settings))
     server.run(sockets=[sock])
     if not server.started:
         fail("the server did not start; see the log lines above")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
+from collections.abc import Iterator
 from urllib.parse import unquote, urlsplit
 
 import typer
@@ -16,8 +18,9 @@ from ias.errors import StartupError
 from ias.kit.db import Database
 from ias.kit.logging import configure_logging
 from ias.kit.probes import ping_amqp
+from ias.kit.tracing import tracing_session
 from ias.secrets import load_settings
-from ias.settings import Settings
+from ias.settings import AnalyticsSettings, Settings
 
 logger = logging.getLogger("ias.worker")
 
@@ -35,7 +38,9 @@ app = typer.Typer(
 def usage() -> None:
     """Store usage events from RabbitMQ in the ledger until SIGTERM or SIGINT.
 
-    Needs IAS_DATABASE_URL (migrated with `ias migrate`) and IAS_RABBITMQ_URL.
+    Needs IAS_DATABASE_URL (migrated with `ias migrate`) and IAS_RABBITMQ_URL. Set
+    IAS_ANALYTICS__METRICS_PORT to serve Prometheus metrics on that port (on
+    IAS_ANALYTICS__METRICS_HOST, 127.0.0.1 by default).
     """
     settings = load_settings()
     if settings.database_url is None:
@@ -43,7 +48,9 @@ def usage() -> None:
     if settings.rabbitmq_url is None:
         raise StartupError("ias worker usage needs IAS_RABBITMQ_URL (set it in the environment)")
     configure_logging(settings.log_level, settings.log_format.value)
-    asyncio.run(_run_usage(settings, settings.rabbitmq_url))
+    endpoint, ratio = settings.trace_endpoint, settings.otel.sample_ratio
+    with tracing_session("ias-worker", endpoint, sample_ratio=ratio):
+        asyncio.run(_run_usage(settings, settings.rabbitmq_url))
 
 
 async def _run_usage(settings: Settings, amqp_url: str) -> None:
@@ -58,11 +65,33 @@ async def _run_usage(settings: Settings, amqp_url: str) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        logger.info("usage worker started")
-        await run_usage_worker(db, amqp_url, settings.analytics, stop)
+        with _metrics_endpoint(settings.analytics):
+            logger.info("usage worker started")
+            await run_usage_worker(db, amqp_url, settings.analytics, stop)
         logger.info("usage worker stopped")
     finally:
         await db.dispose()
+
+
+@contextlib.contextmanager
+def _metrics_endpoint(settings: AnalyticsSettings) -> Iterator[None]:
+    """The worker's /metrics while it runs, when a port is configured; off by default."""
+    if settings.metrics_port is None:
+        yield
+        return
+    from ias.analytics.metrics import serve_metrics
+
+    try:
+        stop = serve_metrics(settings.metrics_host, settings.metrics_port)
+    except OSError as exc:
+        raise StartupError(
+            f"cannot serve metrics on {settings.metrics_host}:{settings.metrics_port} "
+            f"(IAS_ANALYTICS__METRICS_HOST/PORT): {exc.strerror or exc}"
+        ) from None
+    try:
+        yield
+    finally:
+        stop()
 
 
 async def _require_ledger_tables(db: Database, url: str) -> None:

@@ -4,6 +4,11 @@ Minted by the router before it calls a backend (`event_id` and `ts` are fixed th
 redelivery of the same event carries the same ledger key), handed to a `UsageSink`, and
 written exactly once by the ledger consumer. Token counts are what the engine reported; cost
 is integer micro-dollars computed from the model's prices at the time of the request.
+
+`traceparent` (optional, added within version 1) is the W3C trace context of the router's work
+on the request, so a stored row leads back to its trace. An event without it decodes as before
+(None); a value that is not a string is dropped rather than costing the event. Consumers must be
+upgraded before routers: an older decoder refuses fields it does not know.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import orjson
+
+from ias.kit.tracing import trace_id_of
 
 VERSION = 1
 TOKENS_PER_PRICE_UNIT = 1_000_000  # prices are per million tokens
@@ -40,6 +47,12 @@ class UsageEvent:
     ttft_ms: int | None
     stream: bool
     partial: bool
+    traceparent: str | None = None
+
+    @property
+    def trace_id(self) -> str | None:
+        """The trace this event belongs to; None without a valid `traceparent`."""
+        return trace_id_of(self.traceparent)
 
     def encode(self) -> bytes:
         # Field by field, not dataclasses.asdict: that deep-copies every value, ten times slower.
@@ -59,6 +72,8 @@ class UsageEvent:
             for name in ("user_id", "backend_id"):
                 body[name] = uuid.UUID(body[name]) if body.get(name) else None
             body["ts"] = datetime.fromisoformat(body["ts"])
+            if not isinstance(body.get("traceparent"), str | None):
+                body["traceparent"] = None  # a broken trace link never costs a billable event
             return cls(**body)
         except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"malformed usage event: {exc}") from exc

@@ -11,6 +11,7 @@ from ias.control.audit.endpoints import router as audit_router
 from ias.control.auth.endpoints import router as auth_router
 from ias.control.context import ControlContext
 from ias.control.invites.endpoints import router as invites_router
+from ias.control.metrics import ControlMetricsMiddleware
 from ias.control.openapi import ERROR_RESPONSES, install_openapi
 from ias.control.orgs.endpoints import router as orgs_router
 from ias.control.registry.endpoints import router as registry_router
@@ -46,4 +47,5 @@ def create_control_api(context: ControlContext) -> FastAPI:
     for router in ROUTERS:
         api.include_router(router, responses=ERROR_RESPONSES)
     install_openapi(api)
+    api.add_middleware(ControlMetricsMiddleware, routes_of=api)
     return api

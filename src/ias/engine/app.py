@@ -42,7 +42,7 @@ from ias.engine.job import Job
 from ias.engine.metrics import CONTENT_TYPE, EngineMetrics
 from ias.engine.serving import Runner
 from ias.engine.tokenlog import TokenLog
-from ias.kit.requestid import incoming_request_id
+from ias.kit.requestid import incoming_request_id, incoming_traceparent
 
 Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
 JobBuilder = Callable[[Json, str, EngineConfig, Catalog], Job]
@@ -118,6 +118,8 @@ class EngineApp:
     ) -> None:
         request_id = _request_id(scope)
         headers = _request_headers(request_id)
+        trace = incoming_traceparent(scope)
+        traceparent = trace.traceparent if trace else None
         model = ""
         try:
             body = await read_json_object(receive)
@@ -125,7 +127,7 @@ class EngineApp:
             model = named if isinstance(named, str) else ""
             job = build(body, request_id, self.config, self.catalog)
         except EngineError as error:
-            self.token_log.failed(request_id, model, endpoint, error.status)
+            self.token_log.failed(request_id, model, endpoint, error.status, traceparent)
             await send_error(send, error, headers)
             return
         record = self.token_log.start(
@@ -134,6 +136,7 @@ class EngineApp:
             endpoint,
             stream=job.stream is not None,
             prompt_tokens=job.prompt_tokens,
+            traceparent=traceparent,
         )
         await self._runner.run(job, record, receive, send, headers)
 

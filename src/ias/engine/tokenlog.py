@@ -12,6 +12,9 @@ header when the client sent a usable one (else a fresh id, echoed in the respons
   socket after the client closed it but before the close reached the engine);
 - a response that is not streamed counts all its tokens once its body was sent, else 0.
 
+`traceparent` is the W3C trace context the request arrived with (None without a valid one), so
+tests can follow one trace from the client through the router to the engine.
+
 `status` is `running` until the request ends as `completed`, `disconnected` (the client went
 away first), `died` (injected: connection dropped mid-response), `hung` (injected: stalled until
 the client went away) or `failed` (an error response: refused input or injected `fail_status`).
@@ -49,6 +52,7 @@ class TokenRecord:
     http_status: int = 200
     started: float = 0.0
     finished: float | None = None
+    traceparent: str | None = None
 
     def finish(self, status: RequestStatus) -> None:
         self.status = status
@@ -65,15 +69,32 @@ class TokenLog:
         self._records: deque[TokenRecord] = deque(maxlen=max_records)
 
     def start(
-        self, request_id: str, model: str, endpoint: str, *, stream: bool, prompt_tokens: int
+        self,
+        request_id: str,
+        model: str,
+        endpoint: str,
+        *,
+        stream: bool,
+        prompt_tokens: int,
+        traceparent: str | None = None,
     ) -> TokenRecord:
         record = TokenRecord(request_id, model, endpoint, stream, prompt_tokens)
         record.started = time.time()
+        record.traceparent = traceparent
         self._records.append(record)
         return record
 
-    def failed(self, request_id: str, model: str, endpoint: str, http_status: int) -> TokenRecord:
-        record = self.start(request_id, model, endpoint, stream=False, prompt_tokens=0)
+    def failed(
+        self,
+        request_id: str,
+        model: str,
+        endpoint: str,
+        http_status: int,
+        traceparent: str | None = None,
+    ) -> TokenRecord:
+        record = self.start(
+            request_id, model, endpoint, stream=False, prompt_tokens=0, traceparent=traceparent
+        )
         record.http_status = http_status
         record.finish(RequestStatus.FAILED)
         return record

@@ -1,7 +1,9 @@
-"""Structured logging: one JSON object per line, carrying the current request id.
+"""Structured logging: one JSON object per line, carrying the current request and trace ids.
 
-The request id lives in a context variable set by `RequestIdMiddleware`, so every log line
-written while serving a request names it without anyone passing it around.
+The request id and the trace context live in context variables set by `RequestIdMiddleware`
+(and by spans of background work), so every log line written while serving a request names
+them without anyone passing them around. Every line passes `RedactionFilter` first: secrets
+and prompt text never reach the output, whoever logged them.
 """
 
 from __future__ import annotations
@@ -14,14 +16,10 @@ from typing import Any
 
 import orjson
 
-request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+from ias.kit.redaction import STANDARD_ATTRS, RedactionFilter
+from ias.kit.tracing import trace_context_var
 
-# Attributes every LogRecord has; anything else was passed with `extra=` and is logged.
-# uvicorn's `color_message` repeats the message with terminal escapes: noise in JSON.
-_STANDARD_ATTRS = frozenset(
-    logging.LogRecord("", 0, "", 0, "", None, None).__dict__.keys()
-    | {"message", "asctime", "color_message"}
-)
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
 class JsonFormatter(logging.Formatter):
@@ -35,10 +33,17 @@ class JsonFormatter(logging.Formatter):
         request_id = request_id_var.get()
         if request_id is not None:
             entry["request_id"] = request_id
+        trace = trace_context_var.get()
+        if trace is not None:
+            entry["trace_id"] = trace.trace_id
+            entry["span_id"] = trace.span_id
         for key, value in record.__dict__.items():
-            if key not in _STANDARD_ATTRS and not key.startswith("_"):
+            # Anything beyond a LogRecord's own attributes was passed with `extra=`.
+            if key not in STANDARD_ATTRS and not key.startswith("_"):
                 entry[key] = value
-        if record.exc_info:
+        if record.exc_text:  # already formatted (and redacted) by RedactionFilter
+            entry["exception"] = record.exc_text
+        elif record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return orjson.dumps(entry, default=str).decode()
 
@@ -57,6 +62,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     """Route every logger (ours, uvicorn's, SQLAlchemy's) through one stderr handler."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(RedactionFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -13,6 +13,11 @@ Segment record: u32 body length, u32 CRC-32 of the body, body = 16-byte id + pay
 
 `Journal` is the companion for work in progress: `begin` notes a record that must exist if the
 process dies before `end`, and a restarted process learns which ones never ended.
+
+Several processes can share one spool directory through slots: each takes the first
+`<directory>/<n>` whose lock is free, so a process that replaces a dead one takes over its slot
+and delivers what it left. Segments of the single-directory layout (files directly in
+`<directory>`) are moved into the slot of the first process that can lock the directory itself.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import os
 import struct
 import time
 import zlib
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,10 +39,20 @@ HEADER = struct.Struct("<II")
 ID_BYTES = 16
 SUFFIX = ".seg"
 READ_CHUNK_BYTES = 4 * 1024 * 1024
+MAX_SLOTS = 64
+# Append times are noted at most this often (coarser once many are outstanding): the publish
+# lag is known to about this precision, for a few bytes per interval.
+STAMP_SECONDS = 0.01
+STAMP_SECONDS_BACKLOG = 1.0
+STAMPS_BEFORE_BACKLOG = 10_000
 
 
 class SpoolError(Exception):
     """The spool directory cannot be used (locked by another process, not writable)."""
+
+
+class SpoolInUse(SpoolError):
+    """Another process holds the spool directory's lock."""
 
 
 def frame(record_id: bytes, payload: bytes) -> bytes:
@@ -73,10 +89,41 @@ def lock_directory(directory: Path) -> int:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
-        raise SpoolError(
+        raise SpoolInUse(
             f"the spool directory {directory} is in use by another process; give each "
             "process its own directory"
         ) from None
+    return fd
+
+
+def lock_slot(root: Path, slots: int = MAX_SLOTS) -> tuple[Path, int]:
+    """The first `root/<n>` (n < `slots`) this process can lock: (its path, the lock's fd)."""
+    for number in range(slots):
+        directory = root / str(number)
+        try:
+            return directory, lock_directory(directory)
+        except SpoolInUse:
+            continue
+    raise SpoolError(
+        f"all {slots} slots of the spool directory {root} are in use; run fewer processes "
+        "on it or give some of them their own directory"
+    )
+
+
+def _adopt_single_layout(root: Path, directory: Path) -> int:
+    """Lock `root` itself, if no other process holds it, and move the segments it holds (the
+    single-directory layout) into `directory`; returns the lock's fd, or -1."""
+    try:
+        fd = lock_directory(root)
+    except SpoolInUse:
+        return -1  # another slot's process, or one of the single-directory layout, holds it
+    left = sorted(root.glob(f"*{SUFFIX}"))
+    following = max((int(path.stem) for path in directory.glob(f"*{SUFFIX}")), default=0)
+    for path in left:
+        following += 1
+        path.rename(directory / f"{following:020d}{SUFFIX}")
+    if left:
+        logger.info("spool: took over %d segments left in %s", len(left), root)
     return fd
 
 
@@ -95,6 +142,7 @@ class _Segment:
 class Batch:
     payloads: list[bytes]
     per_segment: dict[int, int]  # records of this batch in each segment
+    first: int = 0  # the number of its first record, counted in the order records are read
 
 
 class Spool:
@@ -105,9 +153,13 @@ class Spool:
         max_bytes: int,
         segment_bytes: int = 16 * 1024 * 1024,
         segment_seconds: float = 5.0,
+        slots: int = 0,
     ) -> None:
+        """`slots` > 0: use the first free `directory/<n>`, n < slots, rather than `directory`."""
+        self.root = directory
         self.directory = directory
         self.max_bytes = max_bytes
+        self._slots = slots
         # Small enough against the limit that delivered segments free room in good time.
         self._segment_bytes = min(segment_bytes, max(max_bytes // 16, 64 * 1024))
         self._segment_seconds = segment_seconds
@@ -120,12 +172,23 @@ class Spool:
         self._read_segment = 0
         self._read_offset = 0
         self._lock_fd = -1
+        self._root_lock_fd = -1
         self._last_number = 0
+        # Records are numbered in order; these give the publish lag (`oldest_age`).
+        self._appended = 0  # records numbered so far (left over first, then appended)
+        self._handed_out = 0  # records handed out in batches
+        self._unconfirmed: dict[int, int] = {}  # first record → size, of batches handed out
+        self._stamps: deque[tuple[int, float]] = deque()  # (record, appended no earlier than)
 
     @property
     def size(self) -> int:
         """Bytes on disk, delivered or not, in segments not yet deleted."""
         return self._size
+
+    @property
+    def holds_root(self) -> bool:
+        """A slotted spool that also holds the lock of the directory its slots are in."""
+        return self._root_lock_fd >= 0
 
     @property
     def full(self) -> bool:
@@ -138,7 +201,11 @@ class Spool:
 
     def open(self) -> set[bytes]:
         """Lock the directory and take over what a previous process left; returns its ids."""
-        self._lock_fd = lock_directory(self.directory)
+        if self._slots:
+            self.directory, self._lock_fd = lock_slot(self.root, self._slots)
+            self._root_lock_fd = _adopt_single_layout(self.root, self.directory)
+        else:
+            self._lock_fd = lock_directory(self.directory)
         found: set[bytes] = set()
         for path in sorted(self.directory.glob(f"*{SUFFIX}")):
             segment = _Segment(int(path.stem), path, complete=True)
@@ -160,14 +227,24 @@ class Spool:
             self._segments[segment.number] = segment
             self._size += segment.size
         self._read_segment = min(self._segments, default=0)
+        # New segments follow the leftovers, even once those are delivered and deleted.
+        self._last_number = max(self._segments, default=0)
         if self._segments:
             logger.info("spool: %d records left by the last run will be delivered", len(found))
+            self._note_leftovers()
         return found
+
+    def _note_leftovers(self) -> None:
+        self._appended = sum(segment.records for segment in self._segments.values())
+        oldest = self._segments[self._read_segment].path.stat().st_mtime
+        waited = max(0.0, time.time() - oldest)  # at least: its last record was written then
+        self._stamps.append((0, time.monotonic() - waited))
 
     def append(self, record_id: bytes, payload: bytes) -> None:
         data = frame(record_id, payload)
+        now = time.monotonic()
         segment = self._current
-        if segment is None or self._should_rotate(segment):
+        if segment is None or self._should_rotate(segment, now):
             segment = self._rotate()
         written = os.write(self._fd, data)
         if written != len(data):  # a full disk; the record is torn and will be dropped
@@ -176,12 +253,28 @@ class Spool:
         segment.records += 1
         self._size += written
         self._dirty = True
+        stamps = self._stamps
+        spacing = STAMP_SECONDS if len(stamps) < STAMPS_BEFORE_BACKLOG else STAMP_SECONDS_BACKLOG
+        if not stamps or now - stamps[-1][1] >= spacing:
+            stamps.append((self._appended, now))
+        self._appended += 1
 
-    def _should_rotate(self, segment: _Segment) -> bool:
+    def _should_rotate(self, segment: _Segment, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
         return (
-            segment.size >= self._segment_bytes
-            or time.monotonic() - segment.opened_at >= self._segment_seconds
+            segment.size >= self._segment_bytes or now - segment.opened_at >= self._segment_seconds
         )
+
+    def oldest_age(self) -> float:
+        """Seconds since the oldest record not yet delivered was appended (0.0 if none), to
+        about `STAMP_SECONDS`; never less than the truth."""
+        oldest = min(self._unconfirmed, default=self._handed_out)
+        if oldest >= self._appended:
+            return 0.0
+        stamps = self._stamps
+        while len(stamps) > 1 and stamps[1][0] <= oldest:
+            stamps.popleft()
+        return max(0.0, time.monotonic() - stamps[0][1]) if stamps else 0.0
 
     def _rotate(self) -> _Segment:
         self._complete_current()
@@ -235,7 +328,12 @@ class Spool:
                 continue
             took = self._read_from(segment, max_records - len(payloads), payloads)
             per_segment[segment.number] = per_segment.get(segment.number, 0) + took
-        return Batch(payloads, per_segment) if payloads else None
+        if not payloads:
+            return None
+        batch = Batch(payloads, per_segment, self._handed_out)
+        self._unconfirmed[batch.first] = len(payloads)
+        self._handed_out += len(payloads)
+        return batch
 
     def _read_from(self, segment: _Segment, limit: int, payloads: list[bytes]) -> int:
         span = min(segment.size - self._read_offset, READ_CHUNK_BYTES)
@@ -265,6 +363,7 @@ class Spool:
         self._read_offset = 0
 
     def delivered(self, batch: Batch) -> None:
+        self._unconfirmed.pop(batch.first, None)
         for number, count in batch.per_segment.items():
             segment = self._segments.get(number)
             if segment is not None:
@@ -284,9 +383,10 @@ class Spool:
 
     def close(self) -> None:
         self._complete_current()  # deleted if everything in it was delivered
-        if self._lock_fd >= 0:
-            os.close(self._lock_fd)
-            self._lock_fd = -1
+        for fd in (self._lock_fd, self._root_lock_fd):
+            if fd >= 0:
+                os.close(fd)
+        self._lock_fd = self._root_lock_fd = -1
 
 
 def _read_at(path: Path, offset: int, size: int) -> bytes:

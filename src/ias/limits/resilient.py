@@ -83,6 +83,12 @@ class ResilientLimiter:
         self._pending: deque[_Pending] = deque()
         self._replay: asyncio.Task[None] | None = None
         self._replaying = asyncio.Lock()  # one replay at a time, in order
+        self._on_degraded: Callable[[bool], None] | None = None
+
+    def watch_degraded(self, callback: Callable[[bool], None]) -> None:
+        """Call `callback(degraded)` now and whenever the primary goes down or comes back."""
+        self._on_degraded = callback
+        callback(self.degraded)
 
     @property
     def degraded(self) -> bool:
@@ -128,12 +134,16 @@ class ResilientLimiter:
     def _failed(self, exc: BaseException) -> None:
         if self._open_until == 0.0:
             logger.warning("limits store unreachable (%r); limiting locally", exc)
+            if self._on_degraded is not None:
+                self._on_degraded(True)
         self._open_until = time.monotonic() + self._probe_interval
 
     def _answered(self) -> None:
         if self._open_until != 0.0:
             logger.info("limits store reachable again")
             self._open_until = 0.0
+            if self._on_degraded is not None:
+                self._on_degraded(False)
         if self._pending and (self._replay is None or self._replay.done()):
             self._replay = asyncio.create_task(self.replay(), name="limits-replay")
 

@@ -57,6 +57,8 @@ class UsageEvent(Base):
     ttft_ms: Mapped[int | None]
     stream: Mapped[bool]
     partial: Mapped[bool]
+    # The W3C trace id of the request (32 hex digits): where to look for its trace and logs.
+    trace_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class UsageRollup(Base):

@@ -11,7 +11,9 @@ from ias.contracts.usage import UsageSink
 from ias.kit.crypto import Encryptor
 from ias.kit.db import Database
 from ias.kit.notify import Notifier
+from ias.limits.resilient import ResilientLimiter
 from ias.limits.types import Limiter
+from ias.router import metrics
 from ias.router.app import RouterApp
 from ias.router.catalog import ModelCatalog
 from ias.router.keys import KeyResolver
@@ -42,6 +44,8 @@ def build_router(
     )
     notifier.subscribe(KEYS_CHANNEL, keys.invalidate)
     notifier.subscribe(MODELS_CHANNEL, catalog.invalidate)
+    if isinstance(limiter, ResilientLimiter):
+        limiter.watch_degraded(metrics.limiter_degraded)
     state = RouterState(
         keys=keys,
         catalog=catalog,
@@ -68,7 +72,15 @@ async def open_router(router: RouterApp, stack: AsyncExitStack, probe_seconds: f
     stack.push_async_callback(state.session.close)
     await state.catalog.start()
     stack.push_async_callback(state.catalog.close)
-    prober = Prober(state.session, state.catalog.backends, interval_seconds=probe_seconds)
+    catalog = state.catalog
+    prober = Prober(
+        state.session,
+        catalog.backends,
+        interval_seconds=probe_seconds,
+        on_probed=lambda: metrics.report_backends(
+            (route.name, backend) for route in catalog.routes() for backend in route.backends
+        ),
+    )
     prober.start()
     stack.push_async_callback(prober.close)
     state.last_used.start()

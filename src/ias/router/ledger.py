@@ -15,6 +15,10 @@ into interrupted events, then delivers everything left over. Delivery is at leas
 ledger consumer stores each event id once. A broker outage only grows the spool; when the
 spool reaches its size limit, `check_room` refuses new requests with 503 rather than serve
 traffic that could not be billed.
+
+Each process takes its own slot of the spool directory (`<directory>/<n>`, see `ias.kit.spool`),
+so several router workers can share one; a restarted worker takes over a free slot and what
+a dead one left in it.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ from typing import Protocol
 
 from ias.contracts.usage import MAX_BATCH_EVENTS, UsageEvent
 from ias.errors import Unavailable
-from ias.kit.spool import Batch, Journal, Spool
+from ias.kit.spool import MAX_SLOTS, Batch, Journal, Spool
+from ias.router import metrics
 
 logger = logging.getLogger("ias.router.ledger")
 
@@ -57,8 +62,8 @@ class SpoolSink:
         linger_seconds: float = 0.01,
         retry_seconds: tuple[float, float] = (0.1, 5.0),
     ) -> None:
-        self.spool = Spool(directory, max_bytes=max_bytes)
-        self.journal = Journal(directory / JOURNAL_NAME)
+        self.spool = Spool(directory, max_bytes=max_bytes, slots=MAX_SLOTS)
+        self.journal = Journal(directory / JOURNAL_NAME)  # moved into the slot by `open`
         self.publisher = publisher
         self._in_flight = asyncio.Semaphore(in_flight)
         self._sync_seconds = sync_seconds
@@ -69,6 +74,7 @@ class SpoolSink:
         self._tasks: list[asyncio.Task[None]] = []
         self._sending: set[asyncio.Task[None]] = set()
         self._failures = 0
+        self._reporter = metrics.SpoolReporter()
         self.published = 0
 
     # -- the request path ------------------------------------------------------------------
@@ -93,8 +99,12 @@ class SpoolSink:
 
     def open(self) -> int:
         """Take over what the last process left; returns how many interrupted events it made."""
+        present = self.spool.open()  # locks a slot: its journal is this process's alone
+        self.journal.path = self.spool.directory / JOURNAL_NAME
         unfinished = self.journal.recover()
-        present = self.spool.open()
+        single_layout = self.spool.root / JOURNAL_NAME
+        if self.spool.holds_root:
+            unfinished |= Journal(single_layout).recover()
         made = 0
         for record_id, interrupted in unfinished.items():
             if record_id not in present:
@@ -102,6 +112,9 @@ class SpoolSink:
                 made += 1
         self.spool.sync()
         self.journal.start()  # only now: the interrupted events are safely in the spool
+        if self.spool.holds_root:
+            single_layout.unlink(missing_ok=True)
+        self._report()
         if made:
             logger.warning(
                 "%d requests were in flight when this router last stopped; each is billed as "
@@ -145,6 +158,12 @@ class SpoolSink:
             await asyncio.sleep(self._sync_seconds)
             self.spool.rotate_if_due()
             await asyncio.to_thread(self._sync_files)
+            if self._reporter.due():
+                self._report()
+
+    def _report(self) -> None:
+        spool = self.spool
+        self._reporter.report(spool.pending, spool.size, spool.oldest_age())
 
     def _sync_files(self) -> None:
         self.spool.sync()
@@ -182,6 +201,7 @@ class SpoolSink:
             raise
         except Exception as exc:
             self._failures += 1
+            metrics.usage_publish_failed()
             if self._failures == 1:
                 logger.warning("could not publish usage events (%r); keeping them spooled", exc)
             self._retry.append(batch)
@@ -191,6 +211,7 @@ class SpoolSink:
                 self._failures = 0
             self.spool.delivered(batch)
             self.published += len(batch.payloads)
+            metrics.usage_published(len(batch.payloads))
         finally:
             # Off the in-flight set before the relay looks at it again (a done-callback would
             # run too late, and the relay would wait for a wake-up that never comes).

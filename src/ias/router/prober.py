@@ -31,10 +31,12 @@ class Prober:
         backends: Callable[[], list[BackendState]],
         *,
         interval_seconds: float,
+        on_probed: Callable[[], None] | None = None,
     ) -> None:
         self._session = session
         self._backends = backends
         self._interval = interval_seconds
+        self._on_probed = on_probed  # after every round: publishes the verdicts (metrics)
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -48,6 +50,8 @@ class Prober:
 
     async def probe_all(self) -> None:
         await asyncio.gather(*(self._probe(backend) for backend in self._backends()))
+        if self._on_probed is not None:
+            self._on_probed()
 
     async def _probe(self, backend: BackendState) -> None:
         timeout = aiohttp.ClientTimeout(total=PROBE_TIMEOUT_SECONDS)

@@ -27,6 +27,7 @@ from ias.router.usage import Meter
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 DATA = b"data: "
 DONE = b"[DONE]"
+STREAM_ERROR = "upstream_stream_error"  # the error type of a backend's in-stream error event
 SSE_HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
     (b"cache-control", b"no-cache"),
@@ -145,7 +146,7 @@ class StreamRelay:
         if not isinstance(chunk, dict):
             return event
         if "error" in chunk:
-            self.meter.failed(502, "upstream_stream_error")
+            self.meter.failed(502, STREAM_ERROR)
             return event
         usage = chunk.get("usage")
         if usage is not None:

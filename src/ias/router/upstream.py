@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import aiohttp
 
 from ias.errors import UpstreamError, UpstreamTimeout
+from ias.kit.tracing import current_traceparent
+from ias.router import metrics
 from ias.router.balancer import BackendState, pick
 from ias.router.catalog import Route
 
@@ -41,6 +43,9 @@ def _headers(backend: BackendState, request_id: str | None) -> dict[str, str]:
         headers["authorization"] = f"Bearer {backend.api_key}"
     if request_id:
         headers["x-request-id"] = request_id
+    traceparent = current_traceparent()  # the backend's work joins the request's trace
+    if traceparent:
+        headers["traceparent"] = traceparent
     return headers
 
 
@@ -61,10 +66,13 @@ async def open_upstream(
     timeout = aiohttp.ClientTimeout(
         total=None, sock_connect=timeouts.connect, sock_read=timeouts.first_token
     )
+    failed: BackendState | None = None
     for _ in range(MAX_ATTEMPTS):
         backend = pick(route.backends, tried, rng)
         if backend is None:
             break
+        if failed is not None:
+            metrics.upstream_retry(failed.id)
         tried.add(backend.id)
         backend.outstanding += 1
         try:
@@ -77,14 +85,20 @@ async def open_upstream(
         except (aiohttp.ClientError, TimeoutError) as exc:
             backend.outstanding -= 1
             backend.failed(time.monotonic())
-            last_error = exc
+            metrics.upstream_error(
+                backend.id, "timeout" if isinstance(exc, TimeoutError) else "connect"
+            )
+            last_error, failed = exc, backend
             continue
         if response.status >= 500:
             backend.outstanding -= 1
             backend.failed(time.monotonic())
-            last_error = UpstreamError(f"status {response.status}")
+            metrics.upstream_error(backend.id, "status_5xx")
+            last_error, failed = UpstreamError(f"status {response.status}"), backend
             response.release()
             continue
+        if response.status >= 400:
+            metrics.upstream_error(backend.id, "status_4xx")
         return Opened(response, backend)
     raise _no_backend(route, last_error)
 

@@ -3,6 +3,8 @@
 `Meter` follows a request from admission to its end: it takes the engine's own usage reports
 (the final usage object, or the running usage of every chunk when the engine sends continuous
 usage stats) and the timing. `Meter.event` is called once, in a `finally`, whatever happened.
+A meter is made while the request's trace context is current and keeps its `traceparent`, so
+the event leads back to the trace; `annotate_span` puts the event's figures on the span.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from ias.contracts.keys import KeyRecord
 from ias.contracts.usage import UsageEvent
+from ias.kit.tracing import annotate, current_traceparent, in_traced_request
 from ias.router.catalog import Route
 
 # The router stopped (crash, kill) while the request was with a backend.
@@ -38,6 +41,7 @@ class Meter:
     status: int = 200
     error_type: str | None = None
     partial: bool = False
+    traceparent: str | None = field(default_factory=current_traceparent)
 
     def saw_usage(self, usage: Any) -> None:
         """Take an engine-reported usage object; later reports supersede earlier ones."""
@@ -98,7 +102,28 @@ class Meter:
             ttft_ms=ttft,
             stream=self.stream,
             partial=self.partial,
+            traceparent=self.traceparent,
         )
+
+
+def annotate_span(event: UsageEvent) -> None:
+    """The request's figures on its span (when tracing is on): what a trace view shows."""
+    if not in_traced_request():
+        return
+    annotate(
+        {
+            "gen_ai.request.model": event.model,
+            "gen_ai.usage.input_tokens": event.prompt_tokens,
+            "gen_ai.usage.output_tokens": event.completion_tokens,
+            "ias.org.id": str(event.org_id),
+            "ias.backend.id": str(event.backend_id) if event.backend_id else None,
+            "ias.endpoint": event.endpoint,
+            "ias.usage.status": event.http_status,
+            "ias.usage.event_id": str(event.event_id),
+            "error.type": event.error_type,
+        },
+        name=f"POST /v1/{event.endpoint}",
+    )
 
 
 def _count(value: Any, fallback: int) -> int:

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ias.control.audit.service import Actor, record
 from ias.control.auth import repository
 from ias.control.context import ControlContext
+from ias.control.metrics import count_failed_login
 from ias.errors import InvalidRequest, RateLimited, Unauthorized
 from ias.kit.clock import as_utc, utcnow
 from ias.kit.db import keep_on_refusal
@@ -91,6 +92,7 @@ async def _check_throttle(context: ControlContext, email: str, ip: str | None) -
     ):
         wait = await context.throttle.retry_after(key, limit)
         if wait is not None:
+            count_failed_login("throttled")
             raise RateLimited(
                 f"Too many failed sign-ins; try again in {wait} seconds.",
                 code="login_throttled",
@@ -124,8 +126,10 @@ async def login(
         verified = await context.passwords.verify(user.password_hash, password)
     if user is None or not verified:
         await _record_failure(context, session, email, ip)
+        count_failed_login("bad_credentials")
         raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials")
     if user.disabled:
+        count_failed_login("disabled")
         raise Unauthorized("This account is disabled; ask an administrator.", code="user_disabled")
     await context.throttle.reset(f"login:account:{email}")
     tokens = await _issue(context, session, user, uuid7(), client)
