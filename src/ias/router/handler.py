@@ -282,6 +282,10 @@ async def _stream(
                 raise UpstreamError("The backend ended the stream without sending anything.")
             await relay.start()
             await relay.run(first)
+    except asyncio.CancelledError:
+        if meter.partial:  # the client left: bill what the engine had already handed over
+            relay.account_buffered()
+        raise
     except (IASError, aiohttp.ClientError, TimeoutError) as exc:
         _count_broken_stream(meter, exc)
         error = stream_failure(exc)

@@ -133,6 +133,25 @@ class StreamRelay:
             raise UpstreamError("The backend closed the stream before it was finished.")
         await self.send({"type": "http.response.body", "body": b""})
 
+    def account_buffered(self) -> None:
+        """Meter the events already received but not yet relayed, without waiting for more.
+
+        When the client leaves, the engine has counted every token it handed to its socket;
+        those still in this side's buffer were generated all the same, and are billed."""
+        try:
+            buffered = self.response.content.read_nowait()
+        except (RuntimeError, aiohttp.ClientError):
+            return  # nothing readable without waiting
+        for event in buffered.split(b"\n\n")[:-1]:  # the last piece is an unfinished event
+            if not event.startswith(DATA):
+                continue
+            try:
+                chunk = orjson.loads(event[len(DATA) :])
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(chunk, dict) and chunk.get("usage") is not None:
+                self.meter.saw_usage(chunk["usage"])
+
     def process(self, event: bytes) -> bytes | None:
         if not event.startswith(DATA):
             return event  # comments and keep-alives pass through
