@@ -132,7 +132,9 @@ class UsageConsumer:
     async def run(self, stop: asyncio.Event) -> None:
         import aio_pika  # only processes that talk to the broker pay for importing it
 
-        connection = await aio_pika.connect_robust(self._url, timeout=CONNECT_TIMEOUT_SECONDS)
+        connection = await self._connect(aio_pika.connect_robust, stop)
+        if connection is None:
+            return  # stopped before the broker could be reached
         try:
             channel = await connection.channel()
             await channel.set_qos(prefetch_count=self._settings.prefetch)
@@ -142,6 +144,26 @@ class UsageConsumer:
         finally:
             # Closing hands every message not yet acknowledged back to the queue.
             await connection.close()
+
+    async def _connect(self, connect: Any, stop: asyncio.Event) -> Any:
+        """The first connection, tried again with backoff until it works or `stop` is set: a
+        broker that is slow or restarting when the worker starts is not a reason to exit. (Once
+        connected, the robust connection reconnects on its own.)"""
+        from aiormq.exceptions import AMQPError
+
+        delays = iter(self._backoff.delays())
+        delay = next(delays)
+        while not stop.is_set():
+            try:
+                return await connect(self._url, timeout=CONNECT_TIMEOUT_SECONDS)
+            except (OSError, TimeoutError, AMQPError) as exc:
+                logger.warning(
+                    "cannot reach RabbitMQ (%s); trying again in %.1f s", type(exc).__name__, delay
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            delay = next(delays, delay)
+        return None
 
     async def _consume(self, queue: AbstractQueue, stop: asyncio.Event) -> None:
         inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()

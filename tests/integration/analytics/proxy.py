@@ -1,4 +1,5 @@
-"""A TCP relay to PostgreSQL that a test can cut: live connections dropped, new ones refused."""
+"""A TCP relay (to PostgreSQL unless told otherwise) that a test can cut: live connections dropped,
+new ones refused."""
 
 from __future__ import annotations
 

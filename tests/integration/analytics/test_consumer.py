@@ -179,3 +179,31 @@ async def test_stopping_while_the_database_is_away_hands_the_batch_back(
         await unreachable.dispose()
 
     assert await queue_depths(amqp_url) == (2, 0)
+
+
+async def test_a_broker_not_there_yet_at_start_is_waited_for(
+    pg_database: Database, amqp_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The worker starting before RabbitMQ answers keeps trying, then consumes as usual."""
+    proxy = CuttableProxy(upstream_port=5672)  # not started yet: connections are refused
+    through_proxy = amqp_url.replace("127.0.0.1:5672", f"127.0.0.1:{proxy.port}")
+    await publish(amqp_url, [encode_batch(EventFactory(seed=37).events(50))])
+    consumer = UsageConsumer(Ledger(pg_database), through_proxy, SETTINGS, backoff=FAST_RETRIES)
+    with caplog.at_level(logging.WARNING, logger="ias.analytics.consumer"):
+        async with _running(consumer):
+            await asyncio.sleep(0.5)
+            assert "cannot reach RabbitMQ" in caplog.text
+            await proxy.start()
+            await _rows_reach(pg_database, 50)
+    await proxy.cut()
+
+
+async def test_stopping_before_the_broker_answers_ends_cleanly(pg_database: Database) -> None:
+    consumer = UsageConsumer(
+        Ledger(pg_database), "amqp://guest:guest@127.0.0.1:1/", SETTINGS, backoff=FAST_RETRIES
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(stop))
+    await asyncio.sleep(0.3)
+    stop.set()
+    await asyncio.wait_for(task, 5)  # returns, no exception
