@@ -13,7 +13,7 @@ import {
 } from "@/components/ui/table";
 import { toast } from "@/components/ui/toast";
 
-import { ConfirmDialog } from "./confirm-dialog";
+import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { useRemoveBackend, useUpdateBackend, type Backend, type Model } from "./models-api";
 
 /** A model's backends: URL, weight, key, state; switch one off or on, or remove it (confirmed). */

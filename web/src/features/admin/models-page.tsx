@@ -10,7 +10,7 @@ import { formatNumber } from "@/lib/format";
 
 import { BackendDialog } from "./backend-dialog";
 import { BackendsTable } from "./backends-table";
-import { ConfirmDialog } from "./confirm-dialog";
+import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { TableSkeleton } from "./list-controls";
 import { ModelDialog } from "./model-dialog";
 import { useDeleteModel, useModels, useUpdateModel, type Model } from "./models-api";

@@ -17,7 +17,7 @@ import { useMe } from "@/features/auth/use-me";
 import { formatDate, formatNumber } from "@/lib/format";
 
 import { useAdminUsers, useUpdateUser, type AdminUser, type AdminUserUpdate } from "./api";
-import { ConfirmDialog } from "./confirm-dialog";
+import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { PagerControls, SearchBox, TableSkeleton } from "./list-controls";
 import { useDebouncedValue, usePager } from "./use-pager";
 

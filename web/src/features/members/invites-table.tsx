@@ -17,7 +17,7 @@ import { ROLE_LABELS } from "@/features/orgs/roles";
 import { formatDate, formatDateTime } from "@/lib/format";
 
 import { useInvites, useRevokeInvite, type Invite } from "./api";
-import { ConfirmDialog } from "./confirm-dialog";
+import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { mayAssign, type Actor } from "./permissions";
 
 const STATUS_LABELS: Record<Invite["status"], string> = {
@@ -121,6 +121,7 @@ export function InvitesTable({ orgId, actor }: { orgId: string; actor: Actor }) 
         description={`The link sent to ${revoking?.email ?? ""} stops working. You can invite them again afterwards.`}
         confirmLabel="Revoke"
         pendingLabel="Revoking…"
+        destructive
         pending={revoke.isPending}
         error={revoke.error}
         onConfirm={() =>

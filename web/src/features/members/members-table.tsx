@@ -19,7 +19,7 @@ import { ROLE_LABELS } from "@/features/orgs/roles";
 import { formatDate } from "@/lib/format";
 
 import { useChangeRole, useRemoveMember, type Member } from "./api";
-import { ConfirmDialog } from "./confirm-dialog";
+import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { canActOn, grantableRoles, type Actor } from "./permissions";
 
 type RoleChange = { member: Member; role: OrgRole };
@@ -184,6 +184,7 @@ export function MembersTable({
             : `${removing?.email ?? ""} loses access to ${orgName}, and their API keys in it are revoked.`
         }
         confirmLabel={leaving ? "Leave" : "Remove"}
+        destructive
         pendingLabel={leaving ? "Leaving…" : "Removing…"}
         pending={removeMember.isPending}
         error={removeMember.error}
@@ -195,6 +196,7 @@ export function MembersTable({
         title={`Make ${toViewer?.member.name ?? ""} a viewer?`}
         description="Viewers only look around: their API keys in this organization are revoked now."
         confirmLabel="Make viewer"
+        destructive
         pendingLabel="Changing…"
         pending={changeRole.isPending}
         error={toViewer ? changeRole.error : null}
