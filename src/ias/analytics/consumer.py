@@ -297,18 +297,28 @@ class UsageConsumer:
         # the old channel cannot be acknowledged; the broker redelivers them and the ledger
         # skips them as duplicates.
         last: dict[int, AbstractIncomingMessage] = {}
+        gone = 0
         for message in messages:
-            channel = id(message.channel)
+            try:
+                channel = id(message.channel)  # raises once the channel has closed
+            except Exception:
+                gone += 1
+                continue
             if channel not in last or _tag(message) > _tag(last[channel]):
                 last[channel] = message
         for message in last.values():
             try:
                 await message.ack(multiple=len(messages) > 1)
-            except Exception as exc:  # the channel is gone; nothing more to do here
-                logger.info(
-                    "could not acknowledge a stored batch (%s); it will be redelivered", exc
-                )
-                return
+            except Exception:  # closed since: the same as a channel already gone
+                gone = len(messages)
+                break
+        if gone:
+            logger.info(
+                "could not acknowledge %d stored messages (their channel closed); the broker "
+                "redelivers them and the ledger skips their events",
+                gone,
+            )
+            return
         self.stats.messages_acked += len(messages)
 
     async def _dead_letter(
