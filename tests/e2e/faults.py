@@ -141,38 +141,42 @@ class FaultProxy:
             try:
                 up_reader, up_writer = await asyncio.open_connection(*self.upstream)
             except OSError:
-                return  # the service itself is down: the client sees its connection reset
+                _abort(writer)  # the service itself is down: the client sees a reset
+                return
             self._sockets.add(up_writer)
             await asyncio.gather(
                 self._pipe(reader, up_writer, upstream=True),
                 self._pipe(up_reader, writer, upstream=False),
             )
+            up_writer.close()
+            self._sockets.discard(up_writer)
         finally:
-            _abort(writer)
+            writer.close()
             self._sockets.discard(writer)
 
     async def _pipe(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, upstream: bool
     ) -> None:
+        """One direction. Its end (EOF) is passed on as a half-close, as TCP would: the other
+        direction keeps flowing until its own end. A reset, or a fault, ends both at once."""
         try:
             while data := await reader.read(CHUNK):
                 if self._delay:
                     await asyncio.sleep(self._delay)
                 await self._flowing.wait()
                 if self._resetting:
-                    break
+                    raise ConnectionResetError
                 if upstream:
                     self.traffic.bytes_up += len(data)
                 else:
                     self.traffic.bytes_down += len(data)
                 writer.write(data)
                 await writer.drain()
+            if writer.can_write_eof():
+                writer.write_eof()
         except (ConnectionError, OSError):
-            pass
-        finally:
             _abort(writer)
             self._sockets.discard(writer)
-
 
 def _abort(writer: asyncio.StreamWriter) -> None:
     """Close with a TCP reset (SO_LINGER 0), not a polite FIN: the peer learns at once."""

@@ -87,12 +87,16 @@ def degraded(stack: Stack, router: str) -> float:
     return stack.metric(stack.routers[router], "ias_router_limiter_degraded")
 
 
-async def wait_until_recovered(stack: Stack, seconds: float = 15.0) -> None:
-    """Both routers limit on Redis again, without a restart."""
+async def wait_until_recovered(stack: Stack, key: str, seconds: float = 15.0) -> None:
+    """Both routers limit on Redis again, without a restart. A router looks for Redis again
+    when a request needs it (at most once a second), so requests keep coming meanwhile."""
     deadline = time.monotonic() + seconds
-    while any(degraded(stack, name) for name in stack.routers):
-        assert time.monotonic() < deadline, "a router still limits locally after Redis came back"
-        await asyncio.sleep(0.2)
+    async with httpx.AsyncClient(timeout=30) as client:
+        while any(degraded(stack, name) for name in stack.routers):
+            assert time.monotonic() < deadline, "a router still limits locally; Redis is back"
+            for url in routers(stack):
+                await chat(client, url, key, chat_body(1, stream=False))
+            await asyncio.sleep(0.2)
 
 
 async def admitted_while_redis_is_down(stack: Stack, tenant: Tenant, *, hang: bool) -> None:
@@ -119,7 +123,7 @@ async def admitted_while_redis_is_down(stack: Stack, tenant: Tenant, *, hang: bo
     # Local fallback at limit ÷ replicas on each router: never unlimited, never closed.
     assert 0 < statuses[200] <= math.ceil((1 + 1 / len(stack.routers)) * RPM) * windows, statuses
     assert slowest < 2.0, f"a wave waited {slowest:.2f} s on a {'hung' if hang else 'dead'} Redis"
-    await wait_until_recovered(stack)
+    await wait_until_recovered(stack, tenant.key)
 
 
 @pytest.mark.parametrize("hang", [False, True], ids=["stopped", "hung"])
@@ -143,7 +147,7 @@ async def test_r2_no_concurrency_slot_is_leaked(stack: Stack) -> None:
         ended = await asyncio.gather(*held)  # their slots are released while Redis is away
         assert [answer.status for answer in ended] == [200] * CONCURRENCY
         stack.proxies["redis"].heal()
-        await wait_until_recovered(stack)
+        await wait_until_recovered(stack, tenant.key)
         await asyncio.sleep(0.5)  # the replayed releases
 
         again = [

@@ -15,13 +15,15 @@ from collections.abc import Callable
 from typing import Protocol
 
 import redis.asyncio as redis_asyncio
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from ias.kit.redis_errors import REDIS_UNAVAILABLE
 
 logger = logging.getLogger("ias.notify")
 
 Handler = Callable[[bytes], None]
 RECONNECT_DELAY_SECONDS = 0.5
+# A notification must not hold up the request that committed the change it announces.
+PUBLISH_SECONDS = 1.0
 
 
 class Notifier(Protocol):
@@ -73,7 +75,27 @@ class RedisNotifier:
         self._handlers[self._namespace + channel].append(handler)
 
     async def publish(self, channel: str, message: bytes) -> None:
-        await self._client.publish(self._namespace + channel, message)
+        """Publish, once more on a fresh connection if the pooled one broke; if Redis is still
+        unreachable, log and return: the change is committed, and readers heal by TTL."""
+        try:
+            await self._publish(channel, message)
+        except REDIS_UNAVAILABLE:
+            with contextlib.suppress(Exception):
+                await self._client.connection_pool.disconnect()
+            try:
+                await self._publish(channel, message)
+            except REDIS_UNAVAILABLE as exc:
+                logger.warning(
+                    "could not publish to %s (%s); readers pick the change up when their "
+                    "cache expires",
+                    channel,
+                    type(exc).__name__,
+                )
+
+    async def _publish(self, channel: str, message: bytes) -> None:
+        await asyncio.wait_for(
+            self._client.publish(self._namespace + channel, message), PUBLISH_SECONDS
+        )
 
     async def start(self) -> None:
         if self._handlers and self._task is None:
@@ -91,7 +113,7 @@ class RedisNotifier:
         while True:
             try:
                 await self._listen_once()
-            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            except REDIS_UNAVAILABLE as exc:
                 logger.warning("notification channel lost (%s); reconnecting", exc)
                 await asyncio.sleep(RECONNECT_DELAY_SECONDS)
 

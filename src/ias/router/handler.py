@@ -284,7 +284,7 @@ async def _stream(
             await relay.run(first)
     except asyncio.CancelledError:
         if meter.partial:  # the client left: bill what the engine had already handed over
-            relay.account_buffered()
+            await relay.drain_after_client_left()
         raise
     except (IASError, aiohttp.ClientError, TimeoutError) as exc:
         _count_broken_stream(meter, exc)

@@ -28,6 +28,9 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 DATA = b"data: "
 DONE = b"[DONE]"
 STREAM_ERROR = "upstream_stream_error"  # the error type of a backend's in-stream error event
+# How long a stream whose client left may take to hand over its last tokens: the engine stops
+# as soon as it sees the router's half-close, so this is only reached by a stalled engine.
+DRAIN_SECONDS = 0.5
 SSE_HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
     (b"cache-control", b"no-cache"),
@@ -133,16 +136,25 @@ class StreamRelay:
             raise UpstreamError("The backend closed the stream before it was finished.")
         await self.send({"type": "http.response.body", "body": b""})
 
-    def account_buffered(self) -> None:
-        """Meter the events already received but not yet relayed, without waiting for more.
+    async def drain_after_client_left(self, within: float = DRAIN_SECONDS) -> None:
+        """Meter every event the engine sent before it learned that the client left.
 
-        When the client leaves, the engine has counted every token it handed to its socket;
-        those still in this side's buffer were generated all the same, and are billed."""
+        The engine counts a token once its socket took it, and some of those are still in
+        flight or in kernel buffers on this side. So the router half-closes its connection to
+        the engine (the engine sees the client go at once and stops), then reads what is left
+        until the engine closes its end, for at most `within` seconds, and bills it all."""
+        connection = self.response.connection
+        transport = connection.transport if connection is not None else None
+        if transport is not None and transport.can_write_eof():
+            transport.write_eof()
+        remainder = b""
         try:
-            buffered = self.response.content.read_nowait()
-        except (RuntimeError, aiohttp.ClientError):
-            return  # nothing readable without waiting
-        for event in buffered.split(b"\n\n")[:-1]:  # the last piece is an unfinished event
+            async with asyncio.timeout(within):
+                while chunk := await self.response.content.readany():
+                    remainder += chunk
+        except (TimeoutError, aiohttp.ClientError, RuntimeError):
+            remainder += _read_buffered(self.response)  # what arrived before it broke off
+        for event in remainder.split(b"\n\n")[:-1]:  # the last piece is an unfinished event
             if not event.startswith(DATA):
                 continue
             try:
@@ -178,6 +190,13 @@ class StreamRelay:
         if usage is not None and choices and not self.request.client_wants_continuous_usage:
             event = _blank_usage(event, usage)
         return self.rename(event)
+
+
+def _read_buffered(response: aiohttp.ClientResponse) -> bytes:
+    try:
+        return response.content.read_nowait()
+    except (RuntimeError, aiohttp.ClientError):
+        return b""
 
 
 def _blank_usage(event: bytes, usage: Any) -> bytes:

@@ -13,7 +13,8 @@ import logging
 import uuid
 
 import redis.asyncio as redis_asyncio
-from redis.exceptions import RedisError
+
+from ias.kit.redis_errors import REDIS_UNAVAILABLE
 
 logger = logging.getLogger("ias.router.replicas")
 HEARTBEAT_SECONDS = 5.0
@@ -40,7 +41,7 @@ class ReplicaCounter:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        with contextlib.suppress(RedisError, OSError):
+        with contextlib.suppress(*REDIS_UNAVAILABLE):
             await self._client.delete(self._key)
 
     async def beat(self) -> None:
@@ -50,7 +51,7 @@ class ReplicaCounter:
             async for _ in self._client.scan_iter(match=self._pattern, count=100):
                 count += 1
             self._count = max(1, count)
-        except (RedisError, OSError) as exc:
+        except REDIS_UNAVAILABLE as exc:
             logger.warning("router heartbeat failed (%s); keeping %d replicas", exc, self._count)
 
     async def _beat_forever(self) -> None:
