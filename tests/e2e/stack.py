@@ -184,7 +184,7 @@ class Stack:
         try:
             rows = await connection.fetch(
                 "SELECT event_id, prompt_tokens, completion_tokens, http_status, error_type, "
-                "partial, cost_micros FROM usage_events WHERE org_id = $1::uuid",
+                "partial, cost_micros, trace_id FROM usage_events WHERE org_id = $1::uuid",
                 org_id,
             )
         finally:

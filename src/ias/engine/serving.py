@@ -24,6 +24,21 @@ class EngineDied(Exception):
     """Raised on purpose mid-response so the server drops the connection (`die_after`)."""
 
 
+def _raise_if_dropped(send: Send) -> None:
+    """Raise, as servers that follow ASGI 2.4 do, when what was just sent went nowhere.
+
+    uvicorn's `send` returns without a word once its connection is closing: its transport
+    drops writes from the moment it closes (when the client's end of the stream arrives), a
+    loop turn before the server marks the request disconnected. Looking at both is the only
+    way to count just the chunks that really went out. (Under servers that raise OSError
+    themselves, neither attribute is there.)"""
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    closing = transport is not None and transport.is_closing()
+    if closing or getattr(cycle, "disconnected", False) is True:
+        raise ConnectionResetError("the client went away; the chunk was not sent")
+
+
 async def _hang(record: TokenRecord) -> None:
     """Stall until cancelled, as a wedged engine would; only the client leaving ends it."""
     record.status = RequestStatus.HUNG
@@ -120,6 +135,7 @@ class Runner:
         self, job: Job, record: TokenRecord, send: Send, headers: Headers, metrics: ModelMetrics
     ) -> None:
         await send_whole(send, 200, job.render(), headers)
+        _raise_if_dropped(send)
         record.completion_tokens = job.completion_tokens
         metrics.generation_tokens.inc(record.completion_tokens)
         record.finish(RequestStatus.COMPLETED)
@@ -166,6 +182,7 @@ class Runner:
                 await self._fail_if_due(record, behaviour.die_after, behaviour.hang_after)
                 chunk = stream.token_chunk(choice, step)
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                _raise_if_dropped(send)
                 record.completion_tokens += 1
                 metrics.generation_tokens.inc()
         await self._fail_if_due(record, behaviour.die_after, behaviour.hang_after, at_end=True)

@@ -27,6 +27,8 @@ from ias.router.usage import Meter
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 DATA = b"data: "
 DONE = b"[DONE]"
+EVENT_END = b"\n\n"
+MAX_EVENT_BYTES = 1024 * 1024  # no SSE event of a chat stream comes near this
 STREAM_ERROR = "upstream_stream_error"  # the error type of a backend's in-stream error event
 # How long a stream whose client left may take to hand over its last tokens: the engine stops
 # as soon as it sees the router's half-close, so this is only reached by a stalled engine.
@@ -105,14 +107,26 @@ class StreamRelay:
         self.rename = rename
         self.between_chunks = between_chunks
         self.started = False
+        self._pending = bytearray()
 
     async def next_event(self, within: float) -> bytes:
-        """One SSE event (up to its blank line), or b"" at the end of the stream."""
+        """One SSE event (up to its blank line), or b"" at the end of the stream.
+
+        Bytes read from the backend wait in `self._pending` until their event is whole, so a
+        stream cut off half-way through an event (the client left) loses none of them."""
         async with asyncio.timeout(within):
-            try:
-                return await self.response.content.readuntil(b"\n\n")
-            except aiohttp.http_exceptions.LineTooLong as exc:  # pragma: no cover - defensive
-                raise UpstreamError("The backend sent an event too large to relay.") from exc
+            while (end := self._pending.find(EVENT_END)) < 0:
+                if len(self._pending) > MAX_EVENT_BYTES:
+                    raise UpstreamError("The backend sent an event too large to relay.")
+                chunk = await self.response.content.readany()
+                if not chunk:  # the end of the stream: whatever is left, maybe nothing
+                    rest = bytes(self._pending)
+                    self._pending.clear()
+                    return rest
+                self._pending += chunk
+        event = bytes(self._pending[: end + len(EVENT_END)])
+        del self._pending[: end + len(EVENT_END)]
+        return event
 
     async def start(self) -> None:
         self.started = True
@@ -147,14 +161,15 @@ class StreamRelay:
         transport = connection.transport if connection is not None else None
         if transport is not None and transport.can_write_eof():
             transport.write_eof()
-        remainder = b""
         try:
             async with asyncio.timeout(within):
                 while chunk := await self.response.content.readany():
-                    remainder += chunk
-        except (TimeoutError, aiohttp.ClientError, RuntimeError):
-            remainder += _read_buffered(self.response)  # what arrived before it broke off
-        for event in remainder.split(b"\n\n")[:-1]:  # the last piece is an unfinished event
+                    self._pending += chunk
+        except (TimeoutError, aiohttp.ClientError):
+            pass  # the engine stalled or broke off: bill what came before
+        events = bytes(self._pending).split(EVENT_END)[:-1]  # the last piece is unfinished
+        self._pending.clear()
+        for event in events:
             if not event.startswith(DATA):
                 continue
             try:
@@ -190,13 +205,6 @@ class StreamRelay:
         if usage is not None and choices and not self.request.client_wants_continuous_usage:
             event = _blank_usage(event, usage)
         return self.rename(event)
-
-
-def _read_buffered(response: aiohttp.ClientResponse) -> bytes:
-    try:
-        return response.content.read_nowait()
-    except (RuntimeError, aiohttp.ClientError):
-        return b""
 
 
 def _blank_usage(event: bytes, usage: Any) -> bytes:

@@ -298,17 +298,26 @@ def test_whole_stream_as_a_client_without_usage_sees_it() -> None:
 
 
 class FakeContent:
-    def __init__(self, events: list[bytes]) -> None:
-        self._events = list(events)
+    """A backend's body as it arrives: each read hands over the next piece; `stall_after` K
+    makes every read after the first K wait forever (a backend between two tokens)."""
 
-    async def readuntil(self, _separator: bytes) -> bytes:
+    def __init__(self, pieces: list[bytes], stall_after: int | None = None) -> None:
+        self._pieces = list(pieces)
+        self._reads = 0
+        self._stall_after = stall_after
+
+    async def readany(self) -> bytes:
+        self._reads += 1
+        if self._stall_after is not None and self._reads > self._stall_after:
+            await asyncio.Event().wait()
         await asyncio.sleep(0)
-        return self._events.pop(0) if self._events else b""
+        return self._pieces.pop(0) if self._pieces else b""
 
 
 class FakeResponse:
-    def __init__(self, events: list[bytes]) -> None:
-        self.content = FakeContent(events)
+    def __init__(self, pieces: list[bytes], stall_after: int | None = None) -> None:
+        self.content = FakeContent(pieces, stall_after)
+        self.connection = None
 
 
 async def run_stream(events: list[bytes], request: InferenceRequest) -> list[dict[str, Any]]:
@@ -342,6 +351,41 @@ async def test_run_relays_until_done_and_ends_the_body() -> None:
 async def test_run_reports_a_stream_that_ends_without_done() -> None:
     with pytest.raises(UpstreamError, match="closed the stream"):
         await run_stream([event(token_chunk("a"))], chat_request())
+
+
+async def test_events_split_across_reads_are_put_back_together() -> None:
+    whole = [event(token_chunk("a")), event(usage_chunk(usage(1, 1))), DONE]
+    joined = b"".join(whole)
+    pieces = [joined[:7], joined[7:40], joined[40:41], joined[41:]]
+    stream = StreamRelay(
+        chat_request(),
+        FakeResponse(pieces),
+        no_send,
+        new_meter(),
+        ModelRename(UPSTREAM, UPSTREAM),
+        1.0,
+        [],
+    )
+    assert [await stream.next_event(1.0) for _ in range(4)] == [*whole, b""]
+
+
+async def test_a_client_leaving_half_way_through_an_event_is_billed_for_it() -> None:
+    """The read that was waiting for the rest of an event is cancelled; the bytes it had
+    already taken are not lost, and the rest, read after the client left, is billed."""
+    billed = event({"choices": [], "usage": usage(3, 2)})
+    response: Any = FakeResponse([billed[:10], billed[10:]], stall_after=1)
+    meter = new_meter()
+    stream = StreamRelay(
+        chat_request(), response, no_send, meter, ModelRename(UPSTREAM, UPSTREAM), 1.0, []
+    )
+    reading = asyncio.ensure_future(stream.next_event(1.0))
+    await asyncio.sleep(0.01)
+    reading.cancel()  # the client left while the router waited for the event's end
+    with pytest.raises(asyncio.CancelledError):
+        await reading
+    response.content._stall_after = None
+    await stream.drain_after_client_left(within=1.0)
+    assert (meter.prompt_tokens, meter.completion_tokens) == (3, 2)
 
 
 # --- errors after the stream started ----------------------------------------------------------
