@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 PYTEST_ARGS ?=
 
-.PHONY: help up test check check-deploy fmt services bench bench-usage lock clean portal web-client web-test e2e
+.PHONY: help up test check check-deploy fmt services bench bench-usage lock clean portal web-client web-test e2e test-chaos
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -71,8 +71,11 @@ web-test: web/node_modules/.installed ## Portal: type check, API client drift ch
 	cd web && npm run --silent check:client
 	cd web && npx vitest run
 
-e2e: $(VENV)/.dev portal ## Browser tests: the built portal in headless Chromium against `ias up`
+e2e: $(VENV)/.dev portal ## End-to-end tests: the stack under faults and attacks, and the portal in Chromium
 	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
+
+test-chaos: $(VENV)/.dev services ## The slow fault tier: R1-R8 at full length and scale, real process kills
+	IAS_CHAOS_TESTS=1 $(BIN)/pytest tests/e2e -m chaos $(PYTEST_ARGS)
 
 # --- Deployment checks: images, compose, Helm charts, Terraform (see docs/deploy.md) -------
 # The tools live apart from the app's environment: Python ones in .venv-deploy (pinned with
@@ -118,6 +121,23 @@ bench: $(VENV)/.dev services ## Router benchmark: direct vs router vs router wit
 bench-usage: $(VENV)/.dev services ## Usage pipeline benchmark: ingest events/s and freshness (see bench/README.md)
 	$(BIN)/python -m bench.usage
 
+# --- LiteLLM's proxy, the router benchmark's peer (bench/README.md) ------------------------
+# Its own virtualenv, pinned with hashes in requirements/litellm.lock: it brings about a hundred
+# packages that must not mix with the app's. Without BENCH_ARGS the run writes bench/RESULTS.md;
+# a run with BENCH_ARGS (a short one, say) leaves it alone unless they ask for it.
+.PHONY: bench-litellm
+LITELLM_VENV := .venv-litellm
+BENCH_ARGS ?= --results-md bench/RESULTS.md
+
+$(LITELLM_VENV)/.installed: requirements/litellm.lock
+	$(PYTHON) -m venv $(LITELLM_VENV)
+	$(LITELLM_VENV)/bin/python -m pip --disable-pip-version-check --quiet install \
+		--require-hashes --no-deps -r requirements/litellm.lock
+	@touch $@
+
+bench-litellm: $(VENV)/.dev services $(LITELLM_VENV)/.installed ## Router benchmark against LiteLLM's proxy too; writes bench/RESULTS.md
+	$(BIN)/python -m bench.router --litellm $(LITELLM_VENV)/bin $(BENCH_ARGS)
+
 lock: ## Re-resolve requirements/*.lock from pyproject.toml (pins with hashes)
 	$(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install --quiet pip-tools
 	.venv-lock/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
@@ -128,9 +148,11 @@ lock: ## Re-resolve requirements/*.lock from pyproject.toml (pins with hashes)
 		--no-emit-index-url --no-emit-find-links -o requirements/build.lock requirements/build.in
 	.venv-lock/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
 		--no-emit-index-url --no-emit-find-links -o requirements/deploy.lock requirements/deploy.in
+	.venv-lock/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+		--no-emit-index-url --no-emit-find-links -o requirements/litellm.lock requirements/litellm.in
 
 clean: ## Remove the virtualenv and caches (keeps IAS_HOME)
-	rm -rf $(VENV) .venv-lock $(DEPLOY_VENV) .tools .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) .venv-lock $(DEPLOY_VENV) $(LITELLM_VENV) .tools .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
 
 # --- Real vLLM on CPU (docs/vllm.md): its own virtualenv and a model shipped by a PyPI package --
 .PHONY: test-vllm bench-vllm

@@ -55,10 +55,18 @@ class BenchConfig:
     streams: int = 50
     stream_chunks: int = 20
     token_delay_seconds: float = 0.005
+    idle_requests: int = 200  # sent one at a time: the latency an idle arm adds
+    open_streams: int = 1000  # held open at once: memory per 1,000 open streams
+    # The held streams' first token comes at once, the next one this much later: every stream
+    # must still be open when the last one starts. It must stay under the router's 60 s limit
+    # between chunks, and it bounds how long a proxy that does not cancel its upstream stream
+    # when its client leaves (LiteLLM) keeps the engine busy after the phase.
+    hold_token_delay_seconds: float = 40.0
     warmup_seconds: float = 2.0
     litellm_bin: Path | None = None
     force_python_loadgen: bool = False
     results_dir: Path = Path("bench/results")
+    results_md: Path | None = None  # also write this run's summary there (bench/RESULTS.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +79,7 @@ class Target:
     chat_body: bytes
     stream_body: bytes
     pid: int = 0  # the process whose CPU and memory are the arm's cost (0: not tracked)
+    hold_body: bytes = b""  # the open-streams phase's slow stream
 
     @property
     def chat_url(self) -> str:
@@ -84,6 +93,7 @@ class Target:
                 "headers": self.headers,
                 "chat_body": self.chat_body.decode(),
                 "stream_body": self.stream_body.decode(),
+                "hold_body": self.hold_body.decode(),
                 **options,
             }
         )
@@ -111,6 +121,21 @@ def stream_body(seed: int, chunks: int, token_delay: float) -> bytes:
             "seed": seed,
             "stream": True,
             "stream_options": {"include_usage": True},
+            "mock": {"delay": token_delay},
+        }
+    )
+
+
+def hold_body(seed: int, token_delay: float) -> bytes:
+    """A stream that sends its first token chunk at once and the second `token_delay` later:
+    held open by the open-streams phase, which closes it before that second chunk."""
+    return orjson.dumps(
+        {
+            "model": MODEL,
+            "messages": [{"role": "user", "content": PROMPT}],
+            "max_tokens": 2,
+            "seed": seed,
+            "stream": True,
             "mock": {"delay": token_delay},
         }
     )

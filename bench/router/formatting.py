@@ -1,4 +1,4 @@
-"""How figures are written in the report: NaN (not measured) becomes a dash."""
+"""How figures are written in the report: NaN (not measured) becomes a dash; tables."""
 
 from __future__ import annotations
 
@@ -13,3 +13,10 @@ def number(value: float, digits: int = 2, *, signed: bool = False, grouped: bool
     if grouped:
         return f"{value:,.0f}"
     return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    """A markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)

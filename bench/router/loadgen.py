@@ -1,6 +1,6 @@
 """The Python load generators, each run as its own process (pinned beside the mock engine).
 
-    python -m bench.router.loadgen closed|open|stream   < spec.json   > result.json
+    python -m bench.router.loadgen closed|open|stream|sequential|hold   < spec.json   > result.json
 
 * `closed`: N connections, each sending its next request as soon as the last one is answered,
   for D seconds: the throughput ceiling when `wrk` is not installed.
@@ -8,6 +8,9 @@
   request's scheduled time, so a stall is charged to every request it delayed (no coordinated
   omission).
 * `stream`: one stream at a time, every SSE event timestamped as it is read off the socket.
+* `sequential`: one request at a time on one connection: the latency an idle arm adds.
+* `hold`: many streams held open at once while the benchmark reads the arm's memory
+  (`bench/router/hold.py`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import aiohttp
 import orjson
 import uvloop
 
+from bench.router.hold import hold
+from bench.router.sse import split_events, token_event
 from bench.router.stats import gaps, latency_summary, median
 
 Spec = dict[str, Any]
@@ -67,6 +72,26 @@ async def closed_loop(spec: Spec) -> dict[str, Any]:
         "rps": len(latencies) / elapsed,
         "latency_ms": latency_summary(latencies),
     }
+
+
+async def sequential(spec: Spec) -> dict[str, Any]:
+    count = int(spec["requests"])
+    body = spec["chat_body"].encode()
+    latencies: list[float] = []
+    errors = 0
+    connector = aiohttp.TCPConnector(limit=1)  # one kept-alive connection, as an idle client
+    async with aiohttp.ClientSession(connector=connector, timeout=CLIENT_TIMEOUT) as session:
+        for _ in range(count):
+            sent = time.perf_counter()
+            try:
+                status = await _post(session, spec, body)
+            except (aiohttp.ClientError, TimeoutError):
+                status = 0
+            if status == 200:
+                latencies.append((time.perf_counter() - sent) * 1000)
+            else:
+                errors += 1
+    return {"requests": len(latencies), "errors": errors, "latency_ms": latency_summary(latencies)}
 
 
 async def open_loop(spec: Spec) -> dict[str, Any]:
@@ -129,14 +154,6 @@ async def open_loop(spec: Spec) -> dict[str, Any]:
     }
 
 
-def _token_event(event: bytes) -> bool:
-    """A `data:` event carrying generated text (not the role chunk, usage chunk or [DONE])."""
-    if not event.startswith(b"data: ") or event.startswith(b"data: [DONE]"):
-        return False
-    chunk = orjson.loads(event[6:])
-    return any(choice.get("delta", {}).get("content") for choice in chunk.get("choices") or ())
-
-
 async def _one_stream(session: aiohttp.ClientSession, spec: Spec, body: bytes) -> dict[str, Any]:
     sent = time.perf_counter()
     events = arrivals = 0
@@ -148,13 +165,12 @@ async def _one_stream(session: aiohttp.ClientSession, spec: Spec, body: bytes) -
             return {"error": response.status}
         async for data in response.content.iter_any():
             now = time.perf_counter()
-            *complete, buffer = (buffer + data).split(b"\n\n")
+            complete, buffer = split_events(buffer, data)
             tokens_before = len(token_times)
             for event in complete:
-                if event.strip():
-                    events += 1
-                    if _token_event(event.strip()):
-                        token_times.append(now)
+                events += 1
+                if token_event(event):
+                    token_times.append(now)
             arrivals += len(token_times) > tokens_before
     ttft = (token_times[0] - sent) * 1000 if token_times else math.nan
     return {
@@ -185,14 +201,21 @@ async def streams(spec: Spec) -> dict[str, Any]:
     }
 
 
-MODES = {"closed": closed_loop, "open": open_loop, "stream": streams}
+MODES = {
+    "closed": closed_loop,
+    "open": open_loop,
+    "stream": streams,
+    "sequential": sequential,
+    "hold": hold,
+}
 
 
 def main() -> None:
     mode = sys.argv[1] if len(sys.argv) == 2 else ""
     if mode not in MODES:
         raise SystemExit(f"usage: python -m bench.router.loadgen {{{','.join(MODES)}}} < spec")
-    spec = orjson.loads(sys.stdin.buffer.read())
+    # The spec is the first line (or all) of standard input: `hold` reads a second line later.
+    spec = orjson.loads(sys.stdin.buffer.readline())
     # uvloop: a cheaper client loop leaves more of the shared core to the mock engine.
     result = uvloop.run(MODES[mode](spec))
     sys.stdout.buffer.write(orjson.dumps(result) + b"\n")

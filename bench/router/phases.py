@@ -1,4 +1,4 @@
-"""One measurement of one arm: throughput, latency at a fixed rate, or streaming.
+"""One measurement of one arm: idle latency, throughput, latency at a fixed rate, or streaming.
 
 Each phase runs its load generator in a separate process on the client core and reads the
 arm's CPU time around it, so CPU per request is the arm's own cost, not the client's. The
@@ -85,3 +85,8 @@ def streaming(context: Context, target: Target) -> dict[str, Any]:
     result = python_loadgen(context, "stream", target, streams=context.config.streams)
     result["cpu_ms_per_stream"] = _per(_cpu(target) - before, result["streams"] - result["errors"])
     return result
+
+
+def idle(context: Context, target: Target) -> dict[str, Any]:
+    """One request at a time: the latency the arm adds when it has nothing else to do."""
+    return python_loadgen(context, "sequential", target, requests=context.config.idle_requests)

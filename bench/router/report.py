@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.router.comparison import comparison_table
 from bench.router.config import DIRECT, LIMITED, ROUTER
-from bench.router.formatting import DASH, number
+from bench.router.formatting import DASH, number, table
 from bench.router.targets import Check
 
 Summary = dict[str, Any]
@@ -49,6 +50,13 @@ def _row(arm: str, data: Summary, rates: list[str]) -> list[str]:
         else f"{number(stream['ttft_added_p50'], signed=True)} ms"
     )
     owner = " (engine)" if arm == DIRECT else ""
+    open_streams = data.get("open_streams")
+    per_1000 = (
+        f"{number(open_streams['mb_per_1000'], 1)} MB{owner}"
+        + ("" if open_streams["complete"] else " (not all open)")
+        if open_streams
+        else DASH
+    )
     return [
         ARM_TITLES.get(arm, arm),
         throughput,
@@ -57,13 +65,8 @@ def _row(arm: str, data: Summary, rates: list[str]) -> list[str]:
         cpu + owner,
         f"{number(stream['cpu_ms_per_stream'])} ms{owner}",
         rss + owner,
+        per_1000,
     ]
-
-
-def table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def main_table(summary: Summary, meta: Summary) -> str:
@@ -77,6 +80,7 @@ def main_table(summary: Summary, meta: Summary) -> str:
         "CPU per request",
         f"CPU per {chunks}-chunk stream",
         "RSS idle → after load",
+        "memory per 1,000 open streams",
     ]
     rows = [_row(arm, data, rates) for arm, data in summary.items()]
     for arm, reason in meta.get("not_run", {}).items():
@@ -128,12 +132,57 @@ def _details(summary: Summary) -> str:
     ]  # fmt: skip
     return "\n\n".join(
         [
+            "### Latency when idle (one request at a time)",
+            _idle_details(summary),
             "### Latency at fixed rates (open loop, from the scheduled send time)",
             table(latency_header, latency_rows),
             "### Streaming (one stream at a time)",
             table(stream_header, stream_rows),
+            "### Open streams (memory)",
+            _open_streams_details(summary),
         ]
     )
+
+
+def _idle_details(summary: Summary) -> str:
+    rows = [
+        [
+            arm,
+            number(data["idle"]["p50"]),
+            number(data["idle"]["p99"]),
+            f"{number(data['idle']['added_p50'], signed=True)} / "
+            f"{number(data['idle']['added_p99'], signed=True)}",
+            str(data["idle"]["errors"]),
+        ]
+        for arm, data in summary.items()
+    ]
+    header = ["arm", "p50 ms", "p99 ms", "added to direct p50 / p99 ms", "errors"]
+    return table(header, rows)
+
+
+def _open_streams_details(summary: Summary) -> str:
+    rows = []
+    for arm, data in summary.items():
+        measured = data.get("open_streams")
+        if not measured:
+            rows.append([arm, "not run", *[DASH] * 6])
+            continue
+        rows.append(
+            [
+                arm,
+                f"{measured['opened']:,} of {measured['streams']:,}",
+                f"{measured['failed']} / {measured['ended_while_held']}",
+                number(measured["seconds_to_open"], 1),
+                f"{number(measured['idle_mb'], 0)} → {number(measured['open_mb'], 0)}",
+                number(measured["mb_per_1000"], 1),
+                number(measured["engine_busy_after_close_s"], 1),
+            ]
+        )
+    header = [
+        "arm", "streams open", "failed / ended while held", "seconds to open all",
+        "RSS idle → open MB", "MB per 1,000", "engine busy after the clients closed, s",
+    ]  # fmt: skip
+    return table(header, rows)
 
 
 def _limits_cost(summary: Summary) -> str:
@@ -227,6 +276,8 @@ def render(meta: Summary, summary: Summary, checks: list[Check], rounds: list[Su
                 "\n".join(facts),
                 "## Result (medians across rounds)",
                 main_table(summary, meta),
+                "## Direct vs IAS router vs LiteLLM",
+                comparison_table(summary, meta),
                 "## Targets",
                 targets_table(checks),
                 "## Details",

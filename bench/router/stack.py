@@ -20,7 +20,7 @@ import asyncpg
 import orjson
 import redis
 
-from bench.router import database
+from bench.router import database, offline
 from bench.router.config import (
     DIRECT,
     LIMITED,
@@ -30,9 +30,10 @@ from bench.router.config import (
     BenchConfig,
     Target,
     chat_body,
+    hold_body,
     stream_body,
 )
-from bench.router.litellm import STARTUP_SECONDS, litellm_server
+from bench.router.litellm import STARTUP_SECONDS, litellm_server, version
 from bench.router.logs import fallback_causes
 from bench.router.processes import (
     CLIENT_CORE,
@@ -48,6 +49,12 @@ RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
 STARTUP_TIMEOUT = 60.0
 
 
+@dataclass(frozen=True, slots=True)
+class LiteLLMInfo:
+    version: str
+    offline: str  # what the strace check found, in a sentence
+
+
 @dataclass
 class Stack:
     workdir: Path
@@ -58,6 +65,22 @@ class Stack:
     seed: int
     redis_prefix: str
     database_url: str
+    router_env: dict[str, str]
+    pinning: Pinning
+    litellm_info: LiteLLMInfo | None = None
+
+    @contextmanager
+    def fresh_router(self) -> Iterator[Server]:
+        """A second router process, started now and stopped on leaving: the same command and
+        settings as the measured one, with a home (and so a usage spool) of its own."""
+        env = {**self.router_env, "IAS_HOME": str(self.workdir / "fresh-router-home")}
+        server = router_server(self.workdir, self.pinning, env, "fresh-router")
+        try:
+            server.start()
+            server.wait_until_healthy("/ready", STARTUP_TIMEOUT)
+            yield server
+        finally:
+            server.stop()
 
     def settle_ledger(self, quiet_seconds: float = 0.5, most_seconds: float = 60.0) -> None:
         """Wait until the usage pipeline has stored what the last phase sent (its row count
@@ -99,8 +122,11 @@ def _clean_env() -> dict[str, str]:
     return {name: value for name, value in os.environ.items() if not name.startswith("IAS_")}
 
 
-def engine_server(workdir: Path, pinning: Pinning) -> Server:
+def engine_server(workdir: Path, pinning: Pinning, open_streams: int) -> Server:
     port = free_port()
+    # Requests beyond this wait in the engine's queue: room for the open-streams phase's
+    # streams (the 1,024 covers the throughput and rate phases).
+    concurrency = max(1024, 2 * open_streams)
     env = {
         **_clean_env(),
         "IAS_HOME": str(workdir / "engine-home"),
@@ -109,7 +135,7 @@ def engine_server(workdir: Path, pinning: Pinning) -> Server:
         "IAS_ENGINE__EMBEDDING_MODELS": "[]",
         "IAS_ENGINE__SECONDS_PER_TOKEN": "0",
         "IAS_ENGINE__PROMPT_SECONDS_PER_TOKEN": "0",
-        "IAS_ENGINE__MAX_CONCURRENCY": "1024",
+        "IAS_ENGINE__MAX_CONCURRENCY": str(concurrency),
     }
     command = [*pinning.prefix(CLIENT_CORE), venv_command("ias"), "serve", "mock-engine"]
     command += ["--host", "127.0.0.1", "--port", str(port)]
@@ -174,11 +200,13 @@ def router_env(workdir: Path, db: database.BenchDatabase, amqp_url: str) -> dict
     }
 
 
-def router_server(workdir: Path, pinning: Pinning, env: dict[str, str]) -> Server:
+def router_server(
+    workdir: Path, pinning: Pinning, env: dict[str, str], name: str = "router"
+) -> Server:
     port = free_port()
     command = [*pinning.prefix(ROUTER_CORE), venv_command("ias"), "serve", "router"]
     command += ["--host", "127.0.0.1", "--port", str(port)]
-    return Server("router", command, env, workdir / "router.log", f"http://127.0.0.1:{port}")
+    return Server(name, command, env, workdir / f"{name}.log", f"http://127.0.0.1:{port}")
 
 
 def migrate(env: dict[str, str]) -> None:
@@ -225,6 +253,34 @@ def _target(name: str, server: Server, key: str, seed: int, config: BenchConfig)
         chat_body=chat_body(seed),
         stream_body=stream_body(seed, config.stream_chunks, config.token_delay_seconds),
         pid=server.pid,
+        hold_body=hold_body(seed, config.hold_token_delay_seconds),
+    )
+
+
+def _offline_check(
+    bin_dir: Path, engine_url: str, workdir: Path, pinning: Pinning, seed: int, config: BenchConfig
+) -> str:
+    """Runs LiteLLM once under strace (see `bench/router/offline.py`); stops the run if it
+    reached for the network. Returns what was found, for the report."""
+    if not offline.available():
+        return "not checked: strace is not installed (`apt-get install strace`)"
+    check_dir = workdir / "offline-check"
+    check_dir.mkdir()
+    traced = litellm_server(bin_dir, engine_url, check_dir, pinning)
+    stream = stream_body(seed, config.stream_chunks, 0)
+    found = offline.check(
+        traced, check_dir / "litellm.strace", STARTUP_SECONDS, chat_body(seed), stream
+    )
+    if found.attempts:
+        raise SystemExit(
+            "LiteLLM reached for the network (it must run offline):\n" + "\n".join(found.attempts)
+        )
+    own = {Path(word).name for word in traced.command}  # strace, taskset, litellm itself
+    programs = ", ".join(sorted(set(found.programs) - own)) or "none"
+    calls = f"{found.connects} connect() call{'s' if found.connects != 1 else ''}"
+    return (
+        f"checked with strace before the run (startup, one chat completion, one stream): "
+        f"{calls}, all to loopback, no name lookup; other programs run: {programs}"
     )
 
 
@@ -241,7 +297,7 @@ def _stack(config: BenchConfig, pinning: Pinning, amqp_url: str) -> Iterator[Sta
     db: database.BenchDatabase | None = None
     redis_prefix = ""
     try:
-        engine = engine_server(workdir, pinning)
+        engine = engine_server(workdir, pinning, config.open_streams)
         servers.append(engine)
         engine.start()
         engine.wait_until_healthy("/health", STARTUP_TIMEOUT)
@@ -265,15 +321,31 @@ def _stack(config: BenchConfig, pinning: Pinning, amqp_url: str) -> Iterator[Sta
             _target(ROUTER, router, keys.plain, seed, config),
             _target(LIMITED, router, keys.limited, seed, config),
         ]
-        litellm = None
+        litellm = info = None
         if config.litellm_bin is not None:
+            info = LiteLLMInfo(
+                version(config.litellm_bin),
+                _offline_check(config.litellm_bin, engine.url, workdir, pinning, seed, config),
+            )
             litellm = litellm_server(config.litellm_bin, engine.url, workdir, pinning)
             servers.append(litellm)
             litellm.start()
             litellm.wait_until_healthy("/health/liveliness", STARTUP_SECONDS)
             master_key = litellm.env["LITELLM_MASTER_KEY"]
             targets.append(_target("litellm", litellm, master_key, seed, config))
-        yield Stack(workdir, engine, router, litellm, targets, seed, redis_prefix, db.url)
+        yield Stack(
+            workdir,
+            engine,
+            router,
+            litellm,
+            targets,
+            seed,
+            redis_prefix,
+            db.url,
+            env,
+            pinning,
+            info,
+        )
     finally:
         for server in reversed(servers):
             server.stop()

@@ -3,7 +3,10 @@
 Added latency and ratios are computed within each round (arm minus direct, arm over direct,
 measured seconds apart) and only then reduced to a median, so the slow drift of a noisy machine
 cancels instead of leaking into the comparison. The limits arm is compared the same way with
-the router arm without limits: what turning every limit on costs.
+the router arm without limits: what turning every limit on costs. With the LiteLLM arm, each
+router arm is compared with it too: throughput and CPU ratios within each round; the ratio of
+the latency each adds to direct is taken between those within-round additions' medians (an
+addition of a fraction of a millisecond, divided round by round, would be mostly noise).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from bench.router.stats import median
 Result = dict[str, Any]
 Phase = list[dict[str, Result]]  # one {arm: result} per round
 BASELINE = DIRECT
+LITELLM = "litellm"
 OVERLOAD_SHARE = 0.9  # an arm delivering less than this share of the offered rate is overloaded
 
 
@@ -62,6 +66,56 @@ def _rate(phase: Phase, arm: str, rate: float) -> Result:
         "overloaded": 2 * sum(overloaded(result, rate) for result in results) > len(results),
         "added_p50": _added(phase, arm, "latency_ms", "p50"),
         "added_p99": _added(phase, arm, "latency_ms", "p99"),
+    }
+
+
+def _idle(phase: Phase, arm: str) -> Result:
+    """Requests sent one at a time: the absolute latency and what the arm adds to direct."""
+    return {
+        "p50": median(_values(phase, arm, "latency_ms", "p50")),
+        "p99": median(_values(phase, arm, "latency_ms", "p99")),
+        "added_p50": _added(phase, arm, "latency_ms", "p50"),
+        "added_p99": _added(phase, arm, "latency_ms", "p99"),
+        "errors": _total(phase, arm, "errors"),
+    }
+
+
+def quotient(ours: float, theirs: float) -> float:
+    """ours ÷ theirs, or NaN when theirs is not a positive number (nothing to compare with)."""
+    if math.isnan(ours) or math.isnan(theirs) or theirs <= 0:
+        return math.nan
+    return ours / theirs
+
+
+def _vs_litellm(rounds: list[Result], summary: Result, arm: str) -> Result:
+    """The arm against LiteLLM: above 1 is better for throughput, below 1 for the rest."""
+    throughput: Phase = [round_["throughput"] for round_ in rounds]
+    streams: Phase = [round_["stream"] for round_ in rounds]
+    ours, theirs = summary[arm], summary[LITELLM]
+    rates = {}
+    for rate, measured in ours["rates"].items():
+        peer = theirs["rates"][rate]
+        rates[rate] = {
+            "overloaded": measured["overloaded"] or peer["overloaded"],
+            "p50": quotient(measured["added_p50"], peer["added_p50"]),
+            "p99": quotient(measured["added_p99"], peer["added_p99"]),
+        }
+    open_ours = (ours.get("open_streams") or {}).get("mb_per_1000", math.nan)
+    open_theirs = (theirs.get("open_streams") or {}).get("mb_per_1000", math.nan)
+    return {
+        "rps_ratio": _ratio(throughput, arm, "rps", base=LITELLM),
+        "cpu_ratio": _ratio(throughput, arm, "cpu_ms_per_request", base=LITELLM),
+        "cpu_stream_ratio": _ratio(streams, arm, "cpu_ms_per_stream", base=LITELLM),
+        "idle": {
+            "p50": quotient(ours["idle"]["added_p50"], theirs["idle"]["added_p50"]),
+            "p99": quotient(ours["idle"]["added_p99"], theirs["idle"]["added_p99"]),
+        },
+        "rates": rates,
+        "ttft_added_ratio": quotient(
+            ours["stream"]["ttft_added_p50"], theirs["stream"]["ttft_added_p50"]
+        ),
+        "rss_ratio": quotient(ours["rss_idle_mb"], theirs["rss_idle_mb"]),
+        "open_streams_ratio": quotient(open_ours, open_theirs),
     }
 
 
@@ -111,12 +165,20 @@ def _limits_cost(rounds: list[Result]) -> Result:
     }
 
 
-def summarize(rounds: list[Result], memory: dict[str, Result], arms: list[str]) -> Result:
+def summarize(
+    rounds: list[Result],
+    memory: dict[str, Result],
+    arms: list[str],
+    open_streams: dict[str, Result] | None = None,
+) -> Result:
     """Per arm: medians across rounds, and additions to and ratios over the direct arm; the
-    limits arm also gets `vs_router`: its additions to and ratios over the router arm.
+    limits arm also gets `vs_router`: its additions to and ratios over the router arm; with a
+    LiteLLM arm, every other arm but direct gets `vs_litellm`.
 
-    A round is ``{"throughput": {arm: …}, "rates": {"50": {arm: …}, …}, "stream": {arm: …}}``.
+    A round is ``{"idle": {arm: …}, "throughput": {arm: …}, "rates": {"50": {arm: …}, …},
+    "stream": {arm: …}}``; `open_streams` holds each arm's one open-streams measurement.
     """
+    idle: Phase = [round_.get("idle", {}) for round_ in rounds]
     throughput: Phase = [round_["throughput"] for round_ in rounds]
     streams: Phase = [round_["stream"] for round_ in rounds]
     rates = list(rounds[0]["rates"]) if rounds else []
@@ -134,10 +196,16 @@ def summarize(rounds: list[Result], memory: dict[str, Result], arms: list[str]) 
                 rate: _rate([round_["rates"][rate] for round_ in rounds], arm, float(rate))
                 for rate in rates
             },
+            "idle": _idle(idle, arm),
             "stream": _stream(streams, arm),
             "rss_idle_mb": memory.get(arm, {}).get("idle_mb", math.nan),
             "rss_after_mb": memory.get(arm, {}).get("after_mb", math.nan),
+            "open_streams": (open_streams or {}).get(arm),
         }
     if LIMITED in summary and ROUTER in summary:
         summary[LIMITED]["vs_router"] = _limits_cost(rounds)
+    if LITELLM in summary:
+        for arm in arms:
+            if arm not in {DIRECT, LITELLM}:
+                summary[arm]["vs_litellm"] = _vs_litellm(rounds, summary, arm)
     return summary
