@@ -26,11 +26,11 @@ import pytest
 
 from ias.bootstrap import INITIAL_ADMIN_EMAIL
 from ias.contracts.api_keys import generate_key
+from tests.leaks import find_secrets, refresh_token_of
 from tests.servers import free_port
 
 IAS = Path(sys.executable).parent / "ias"
 STARTUP_SECONDS = 30.0
-REFRESH_COOKIE = re.compile(r"ias_refresh=([^;]+)")
 
 
 @dataclass
@@ -85,12 +85,6 @@ def ias_up(tmp_path: Path) -> Iterator[Running]:
         running.stop()
 
 
-def _refresh_token(response: httpx.Response) -> str:
-    match = REFRESH_COOKIE.search(response.headers.get("set-cookie", ""))
-    assert match is not None, response.headers
-    return match.group(1)
-
-
 def _exercise(url: str, password: str, marker: str) -> dict[str, str]:
     """Drive the platform as a user would; returns every secret it handed out or was given."""
     seen = {"admin password": password}
@@ -107,12 +101,12 @@ def _exercise(url: str, password: str, marker: str) -> dict[str, str]:
         )
         assert login.status_code == 200, login.text
         seen["access token"] = login.json()["access_token"]
-        seen["refresh token"] = _refresh_token(login)
+        seen["refresh token"] = refresh_token_of(login)
 
         refreshed = client.post("/api/auth/refresh", json={"refresh_token": seen["refresh token"]})
         assert refreshed.status_code == 200, refreshed.text
         seen["refreshed access token"] = access = refreshed.json()["access_token"]
-        seen["refreshed refresh token"] = _refresh_token(refreshed)
+        seen["refreshed refresh token"] = refresh_token_of(refreshed)
         signed_in = {"authorization": f"Bearer {access}"}
 
         org = client.post("/api/orgs", json={"name": "Log Audit"}, headers=signed_in)
@@ -170,9 +164,5 @@ def test_no_secret_and_no_prompt_reaches_the_log(ias_up: Running) -> None:
     assert all(len(entry.get("trace_id", "")) == 32 for entry in in_requests)
 
     seen["prompt marker"] = marker
-    leaks = {
-        name: sum(line.count(value) for line in lines)
-        for name, value in seen.items()
-        if sum(line.count(value) for line in lines)
-    }
+    leaks = find_secrets({"log": "\n".join(lines)}, seen)
     assert leaks == {}, f"found in the log: {leaks}"
