@@ -34,6 +34,7 @@ from ias.router.admission import admission_for
 from ias.router.catalog import Route
 from ias.router.relay import (
     STREAM_ERROR,
+    ClientStalled,
     ModelRename,
     StreamRelay,
     error_event,
@@ -60,7 +61,13 @@ def header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-async def read_body(receive: Any, limit: int, deadline: float) -> bytes:
+async def read_body(
+    receive: Any, limit: int, deadline: float, declared: str | None = None
+) -> bytes:
+    """The request body, refused as soon as it is known to be too large (`declared`, its
+    content-length, says so before a byte of it arrives), or late."""
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"Request body is larger than the {limit} bytes this API accepts.")
     chunks: list[bytes] = []
     size = 0
     try:
@@ -104,7 +111,12 @@ async def handle_inference(
     model, status = metrics.UNKNOWN_MODEL, InternalError.status
     try:
         key = await state.keys.resolve(header(scope, b"authorization"))
-        raw = await read_body(receive, state.max_body_bytes, state.body_read_seconds)
+        raw = await read_body(
+            receive,
+            state.max_body_bytes,
+            state.body_read_seconds,
+            header(scope, b"content-length"),
+        )
         request = parse_request(raw, endpoint)
         route = route_for(state, key, request)
         model = route.name
@@ -201,6 +213,8 @@ async def _serve(
         if not meter.partial:
             raise  # cancelled from outside (shutdown), not because the client left
         return metrics.CLIENT_CLOSED
+    except ClientStalled:
+        return metrics.CLIENT_CLOSED
     except IASError as error:
         meter.failed(error.status, error.type)
         raise
@@ -285,6 +299,13 @@ async def _stream(
     except asyncio.CancelledError:
         if meter.partial:  # the client left: bill what the engine had already handed over
             await relay.drain_after_client_left()
+        raise
+    except ClientStalled:
+        # As good as gone: bill what the engine sent, free it, and leave the connection to
+        # the server to close (nothing more can be written to it).
+        meter.partial = True
+        logger.info("the client stopped reading a stream; it was cut off")
+        await relay.drain_after_client_left()
         raise
     except (IASError, aiohttp.ClientError, TimeoutError) as exc:
         _count_broken_stream(meter, exc)

@@ -40,6 +40,10 @@ SSE_HEADERS = [
 ]
 
 
+class ClientStalled(Exception):
+    """The client stopped reading: nothing more could be sent to it within the deadline."""
+
+
 class ModelRename:
     """Swaps `"model":"<upstream>"` for the public name, only when the two differ."""
 
@@ -134,7 +138,13 @@ class StreamRelay:
         await self.send({"type": "http.response.start", "status": 200, "headers": headers})
 
     async def emit(self, data: bytes) -> None:
-        await self.send({"type": "http.response.body", "body": data, "more_body": True})
+        # A client that stops reading gets as long as a backend between two chunks before the
+        # router gives up on it: the connection's buffers fill and `send` waits, forever else.
+        try:
+            async with asyncio.timeout(self.between_chunks):
+                await self.send({"type": "http.response.body", "body": data, "more_body": True})
+        except TimeoutError:
+            raise ClientStalled from None
 
     async def run(self, first_event: bytes) -> None:
         """Relay from the first event (already read, before headers were sent) to the end."""

@@ -19,6 +19,9 @@ from ias.errors import InvalidRequest
 MAX_N = 128
 # A client must never steer the router or the backend to another server (SSRF).
 _FORBIDDEN_FIELDS = ("api_base", "base_url", "api_key", "organization")
+# Content parts a multimodal backend (vLLM) fetches when given a URL: from inside the cluster,
+# so only inline `data:` URLs are passed on.
+_MEDIA_PARTS = ("image_url", "audio_url", "video_url")
 
 
 @dataclass(slots=True)
@@ -74,6 +77,8 @@ def parse_request(raw: bytes, endpoint: str) -> InferenceRequest:
     for name in _FORBIDDEN_FIELDS:
         if name in body:
             raise _invalid(f"'{name}' cannot be set in a request body.", name, "forbidden_field")
+    if b"_url" in raw:  # a cheap look first: almost no request carries media
+        _check_media_urls(body.get("messages"))
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise _invalid("You must provide a model parameter.", "model", "missing_model")
@@ -92,6 +97,29 @@ def parse_request(raw: bytes, endpoint: str) -> InferenceRequest:
     return InferenceRequest(
         endpoint, body, model, stream, wants_usage, wants_continuous, max_tokens, n
     )
+
+
+def _check_media_urls(messages: Any) -> None:
+    if not isinstance(messages, list):
+        return
+    for index, message in enumerate(messages):
+        content = message.get("content") if isinstance(message, dict) else None
+        if not isinstance(content, list):
+            continue
+        for position, part in enumerate(content):
+            if not isinstance(part, dict):
+                continue
+            for kind in _MEDIA_PARTS:
+                media = part.get(kind)
+                url = media.get("url") if isinstance(media, dict) else media
+                if url is None or (isinstance(url, str) and url.startswith("data:")):
+                    continue
+                raise _invalid(
+                    f"'{kind}' must be a data: URL with the content inline; the server does "
+                    "not fetch URLs on a client's behalf.",
+                    f"messages[{index}].content[{position}].{kind}",
+                    "unsupported_url",
+                )
 
 
 def check_context(request: InferenceRequest, context_length: int | None) -> None:

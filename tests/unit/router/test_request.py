@@ -473,3 +473,31 @@ def test_upstream_body_is_json_and_keeps_every_field_it_does_not_manage(
     else:
         assert sent.get("stream_options") == body.get("stream_options")
     assert set(sent) - set(body) <= {"cache_salt", "stream_options"}
+
+
+def _with_part(part: dict[str, Any]) -> bytes:
+    return orjson.dumps(
+        {"model": "m", "messages": [{"role": "user", "content": [{"type": "text"}, part]}]}
+    )
+
+
+@pytest.mark.parametrize("kind", ["image_url", "audio_url", "video_url"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        lambda url: {"url": url},
+        lambda url: url,  # the short form some clients send
+    ],
+)
+def test_media_parts_the_backend_would_fetch_are_refused(kind: str, value: Any) -> None:
+    part = {"type": kind, kind: value("http://169.254.169.254/latest/meta-data")}
+    with pytest.raises(InvalidRequest) as caught:
+        parse_request(_with_part(part), "chat/completions")
+    assert caught.value.code == "unsupported_url"
+    assert caught.value.param == f"messages[0].content[1].{kind}"
+
+
+def test_inline_media_passes() -> None:
+    part = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
+    request = parse_request(_with_part(part), "chat/completions")
+    assert request.body["messages"][0]["content"][1] == part
