@@ -52,15 +52,11 @@ async def closed_loop(spec: Spec) -> dict[str, Any]:
         async def worker() -> None:
             nonlocal errors
             while time.perf_counter() < deadline:
-                sent = time.perf_counter()
-                try:
-                    status = await _post(session, spec, body)
-                except (aiohttp.ClientError, TimeoutError):
-                    status = 0
-                if status == 200:
-                    latencies.append((time.perf_counter() - sent) * 1000)
-                else:
+                took = await _timed_post(session, spec, body)
+                if took is None:
                     errors += 1
+                else:
+                    latencies.append(took)
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(connections)))
@@ -74,6 +70,16 @@ async def closed_loop(spec: Spec) -> dict[str, Any]:
     }
 
 
+async def _timed_post(session: aiohttp.ClientSession, spec: Spec, body: bytes) -> float | None:
+    """Milliseconds until a 200 answer was read; None for anything else."""
+    sent = time.perf_counter()
+    try:
+        status = await _post(session, spec, body)
+    except (aiohttp.ClientError, TimeoutError):
+        return None
+    return (time.perf_counter() - sent) * 1000 if status == 200 else None
+
+
 async def sequential(spec: Spec) -> dict[str, Any]:
     count = int(spec["requests"])
     body = spec["chat_body"].encode()
@@ -82,15 +88,11 @@ async def sequential(spec: Spec) -> dict[str, Any]:
     connector = aiohttp.TCPConnector(limit=1)  # one kept-alive connection, as an idle client
     async with aiohttp.ClientSession(connector=connector, timeout=CLIENT_TIMEOUT) as session:
         for _ in range(count):
-            sent = time.perf_counter()
-            try:
-                status = await _post(session, spec, body)
-            except (aiohttp.ClientError, TimeoutError):
-                status = 0
-            if status == 200:
-                latencies.append((time.perf_counter() - sent) * 1000)
-            else:
+            took = await _timed_post(session, spec, body)
+            if took is None:
                 errors += 1
+            else:
+                latencies.append(took)
     return {"requests": len(latencies), "errors": errors, "latency_ms": latency_summary(latencies)}
 
 

@@ -156,7 +156,10 @@ def _mounts(settings: Settings, process: Process, parts: Parts) -> list[BaseRout
         throttle = build_throttle(settings, parts.redis)
         context = build_control_context(settings, parts.db, parts.notifier, throttle, parts.limiter)
         api = create_control_api(context)
-        mounts.append(Mount("/api", app=BodyLimitMiddleware(api, settings.control.max_body_bytes)))
+        limited = BodyLimitMiddleware(
+            api, settings.control.max_body_bytes, settings.control.body_read_seconds
+        )
+        mounts.append(Mount("/api", app=limited))
     if process is Process.ALL:
         from ias.demo import ENGINE_PATH, engine_config
         from ias.engine import create_engine_app

@@ -45,6 +45,9 @@ class ServerSettings(BaseModel):
     port: Port = 8000
     # Slow clients: headers must arrive this fast, or the connection is closed.
     header_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Huge heads: a request line and headers over this many bytes get 431 and a closed
+    # connection, before the server buffers more of them.
+    max_header_bytes: int = Field(default=64 * 1024, ge=1024)
 
 
 class RouterSettings(BaseModel):
@@ -75,6 +78,8 @@ class ControlSettings(BaseModel):
     public_url: str = "http://127.0.0.1:8000"
     max_concurrent_password_hashes: int = Field(default=4, ge=1)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Slow bodies: a request body must arrive within this many seconds of its headers, or 408.
+    body_read_seconds: float = Field(default=30.0, gt=0)
 
 
 class AnalyticsSettings(BaseModel):

@@ -178,6 +178,7 @@ class FaultProxy:
             _abort(writer)
             self._sockets.discard(writer)
 
+
 def _abort(writer: asyncio.StreamWriter) -> None:
     """Close with a TCP reset (SO_LINGER 0), not a polite FIN: the peer learns at once."""
     sock = writer.get_extra_info("socket")

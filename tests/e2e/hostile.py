@@ -285,7 +285,7 @@ def malformed_authorizations(valid_key: str) -> dict[str, str | None]:
         "bad_charset": "Bearer " + valid_key[:10] + "!@#$" + valid_key[14:],
         "bad_checksum": "Bearer " + valid_key[:-1] + ("A" if valid_key[-1] != "A" else "B"),
         "lowercased": "Bearer " + valid_key.lower(),
-        "huge": "Bearer ias_" + "A" * 100_000,
+        "huge": "Bearer ias_" + "A" * 50_000,  # under the 64 KiB head cap (S5 tests past it)
         "two_keys": f"Bearer {valid_key} {valid_key}",
     }
 

@@ -233,29 +233,21 @@ def _run(command: list[str], env: dict[str, str], input: str | None = None) -> s
     return done.stdout
 
 
+def _admin_sql(statement: str) -> None:
+    async def run() -> None:
+        admin = await asyncpg.connect(POSTGRES_ADMIN_DSN)
+        try:
+            await admin.execute(statement)
+        finally:
+            await admin.close()
+
+    asyncio.run(run())
+
+
 def _database() -> tuple[str, str]:
     name = f"ias_e2e_{uuid.uuid4().hex[:10]}"
-
-    async def create() -> None:
-        admin = await asyncpg.connect(POSTGRES_ADMIN_DSN)
-        try:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await admin.close()
-
-    asyncio.run(create())
+    _admin_sql(f'CREATE DATABASE "{name}"')
     return name, f"postgresql://postgres@127.0.0.1:5432/{name}"
-
-
-def _drop_database(name: str) -> None:
-    async def drop() -> None:
-        admin = await asyncpg.connect(POSTGRES_ADMIN_DSN)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
-
-    asyncio.run(drop())
 
 
 @contextlib.contextmanager
@@ -310,7 +302,7 @@ def running_stack(workdir: Path, **settings: str) -> Iterator[Stack]:
             server.stop()
         for proxy in proxies.values():
             proxy.stop()
-        _drop_database(database)
+        _admin_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def _sql(dsn: str) -> str:
@@ -335,6 +327,7 @@ def _base_env(workdir: Path, proxies: dict[str, FaultProxy], vhost: str) -> dict
         "IAS_ROUTER__FIRST_TOKEN_TIMEOUT_SECONDS": "3",
         "IAS_ROUTER__BETWEEN_CHUNKS_TIMEOUT_SECONDS": "2",
         "IAS_ROUTER__BODY_READ_SECONDS": "3",
+        "IAS_CONTROL__BODY_READ_SECONDS": "3",
         "IAS_SERVER__HEADER_TIMEOUT_SECONDS": "3",
         "IAS_CONTROL__PUBLIC_URL": "http://127.0.0.1",
         "XDG_CONFIG_HOME": str(workdir / "admin-config"),

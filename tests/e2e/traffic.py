@@ -21,9 +21,11 @@ from ias.router.usage import INTERRUPTED_ERROR
 from tests.e2e.stack import MODEL, EngineRecord
 
 
-def chat_body(max_tokens: int = 20, *, stream: bool = True, **extra: Any) -> bytes:
+def chat_body(
+    max_tokens: int = 20, *, stream: bool = True, model: str = MODEL, **extra: Any
+) -> bytes:
     body: dict[str, Any] = {
-        "model": MODEL,
+        "model": model,
         "messages": [{"role": "user", "content": "count for me"}],
         "max_tokens": max_tokens,
         **extra,
@@ -102,6 +104,7 @@ class Load:
     key: str
     clients: int
     max_tokens: int = 20
+    model: str = MODEL
     completed: int = 0
     failed: list[str] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -120,7 +123,8 @@ class Load:
         async with httpx.AsyncClient(timeout=30) as client:
             while not self._stop.is_set():
                 try:
-                    answer = await stream(client, url, self.key, chat_body(self.max_tokens))
+                    body = chat_body(self.max_tokens, model=self.model)
+                    answer = await stream(client, url, self.key, body)
                 except httpx.HTTPError as exc:
                     self.failed.append(f"{url}: {exc!r}")
                     await asyncio.sleep(0.05)

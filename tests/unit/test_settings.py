@@ -129,3 +129,37 @@ def test_production_with_everything_set_starts(clean_env: pytest.MonkeyPatch) ->
 
     assert settings.secret("jwt_secret") == SECRET + "j"
     assert settings.secret("encryption_key") == SECRET + "e"
+
+
+def test_request_head_and_body_guards_have_defaults(clean_env: pytest.MonkeyPatch) -> None:
+    settings = load_settings()
+
+    assert settings.server.max_header_bytes == 64 * 1024
+    assert settings.control.body_read_seconds == 30.0
+
+
+def test_request_head_and_body_guards_come_from_the_environment(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    clean_env.setenv("IAS_SERVER__MAX_HEADER_BYTES", "16384")
+    clean_env.setenv("IAS_CONTROL__BODY_READ_SECONDS", "2.5")
+
+    settings = load_settings()
+
+    assert settings.server.max_header_bytes == 16384
+    assert settings.control.body_read_seconds == 2.5
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("IAS_SERVER__MAX_HEADER_BYTES", "1023"), ("IAS_CONTROL__BODY_READ_SECONDS", "0")],
+)
+def test_request_guards_out_of_range_name_the_variable(
+    clean_env: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    clean_env.setenv(name, value)
+
+    with pytest.raises(StartupError) as caught:
+        load_settings()
+
+    assert str(caught.value).startswith(f"{name}: ")

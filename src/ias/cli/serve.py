@@ -115,6 +115,7 @@ def _config(app: object, sock: socket.socket, settings: Settings, workers: int =
     return ServerConfig(
         app,
         header_timeout_seconds=settings.server.header_timeout_seconds,
+        max_header_bytes=settings.server.max_header_bytes,
         host=host,
         port=port,
         workers=workers,

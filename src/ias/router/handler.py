@@ -15,13 +15,12 @@ from typing import Any
 
 import aiohttp
 
+from ias.body_limit import ClientGone, read_body
 from ias.contracts.keys import KeyRecord
 from ias.errors import (
     IASError,
     InternalError,
     NotFound,
-    PayloadTooLarge,
-    RequestTimeout,
     Unavailable,
     UpstreamError,
 )
@@ -50,45 +49,11 @@ logger = logging.getLogger("ias.router")
 Scope = dict[str, Any]
 
 
-class ClientGone(Exception):
-    """The client hung up before its request was read: there is no one to answer."""
-
-
 def header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope["headers"]:
         if key == name:
             return str(value.decode("latin-1"))
     return None
-
-
-async def read_body(
-    receive: Any, limit: int, deadline: float, declared: str | None = None
-) -> bytes:
-    """The request body, refused as soon as it is known to be too large (`declared`, its
-    content-length, says so before a byte of it arrives), or late."""
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"Request body is larger than the {limit} bytes this API accepts.")
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async with asyncio.timeout(deadline):
-            while True:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    raise ClientGone
-                chunk = message.get("body", b"")
-                size += len(chunk)
-                if size > limit:
-                    raise PayloadTooLarge(
-                        f"Request body is larger than the {limit} bytes this API accepts."
-                    )
-                chunks.append(chunk)
-                if not message.get("more_body", False):
-                    return b"".join(chunks)
-    except TimeoutError:
-        raise RequestTimeout(
-            f"The request body did not arrive within {deadline:g} seconds."
-        ) from None
 
 
 def route_for(state: RouterState, key: KeyRecord, request: InferenceRequest) -> Route:

@@ -18,15 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
-import httpx
-import orjson
 import pytest
 from bench.router.processes import Server, free_port, venv_command
 
 from ias.engine.app import EngineApp, create_engine_app
 from ias.migrations import runner
 from tests.conftest import REDIS_URL
-from tests.integration.router.conftest import CHAT_MODEL, Tenant, engine_config, seed
+from tests.integration.router.conftest import Tenant, engine_config, seed
 from tests.servers import ServerThread
 
 READY_SECONDS = 30.0
@@ -118,59 +116,6 @@ async def pipeline(postgres_url: str, amqp_url: str, tmp_path: Path) -> AsyncIte
         finally:
             for server in reversed(pipeline.servers):
                 server.stop()
-
-
-def stream_body(max_tokens: int) -> bytes:
-    return orjson.dumps(
-        {
-            "model": CHAT_MODEL,
-            "messages": [{"role": "user", "content": "count for me"}],
-            "max_tokens": max_tokens,
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
-    )
-
-
-@dataclass
-class Load:
-    """Clients streaming chat completions through a router, one after another, until stopped."""
-
-    url: str
-    key: str
-    clients: int
-    max_tokens: int = 20
-    completed: int = 0
-    failed: list[str] = field(default_factory=list)
-    _stop: asyncio.Event = field(default_factory=asyncio.Event)
-    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
-
-    def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._client()) for _ in range(self.clients)]
-
-    async def stop(self) -> None:
-        self._stop.set()
-        await asyncio.gather(*self._tasks)
-
-    async def _client(self) -> None:
-        headers = {"authorization": f"Bearer {self.key}"}
-        async with httpx.AsyncClient(timeout=30) as client:
-            while not self._stop.is_set():
-                try:
-                    await self._one(client, headers)
-                except (httpx.HTTPError, AssertionError) as exc:
-                    self.failed.append(repr(exc))
-                    await asyncio.sleep(0.05)
-
-    async def _one(self, client: httpx.AsyncClient, headers: dict[str, str]) -> None:
-        body = stream_body(self.max_tokens)
-        async with client.stream(
-            "POST", f"{self.url}/v1/chat/completions", content=body, headers=headers
-        ) as response:
-            assert response.status_code == 200, (await response.aread()).decode()
-            lines = [line async for line in response.aiter_lines() if line]
-        assert lines[-1] == "data: [DONE]", lines[-3:]
-        self.completed += 1
 
 
 @contextlib.contextmanager

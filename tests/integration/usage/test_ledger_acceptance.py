@@ -15,7 +15,9 @@ import pytest
 
 from ias.engine.tokenlog import RequestStatus
 from ias.router.usage import INTERRUPTED_ERROR
-from tests.integration.usage.conftest import Load, Pipeline, broker_stopped, start
+from tests.e2e.traffic import Load
+from tests.integration.router.conftest import CHAT_MODEL
+from tests.integration.usage.conftest import Pipeline, broker_stopped, start
 
 OUTAGE_SECONDS = 60.0
 SETTLE_SECONDS = 90.0
@@ -45,8 +47,7 @@ async def test_a_broker_outage_under_streaming_load_loses_and_duplicates_nothing
 ) -> None:
     router = start(pipeline.router())
     start(pipeline.worker())
-    load = Load(router.url, pipeline.tenant.key, clients=8)
-    load.start()
+    load = Load([router.url], pipeline.tenant.key, clients=8, model=CHAT_MODEL).start()
     await asyncio.sleep(2)
     with broker_stopped():
         await asyncio.sleep(OUTAGE_SECONDS)
@@ -69,8 +70,9 @@ async def test_a_router_killed_under_load_bills_every_request_that_reached_the_e
     router = pipeline.router()
     start(router)
     start(pipeline.worker())
-    load = Load(router.url, pipeline.tenant.key, clients=12, max_tokens=40)
-    load.start()
+    load = Load(
+        [router.url], pipeline.tenant.key, clients=12, max_tokens=40, model=CHAT_MODEL
+    ).start()
     await asyncio.sleep(3)
     assert router.process is not None
     router.process.send_signal(signal.SIGKILL)  # streams in flight are cut mid-response
