@@ -12,6 +12,7 @@ from ias.cli import (
     audit,
     backends,
     bootstrap,
+    demo,
     invites,
     keys,
     members,
@@ -33,7 +34,8 @@ Sign in once, then manage organizations, users, keys, models and usage:
   ias-admin key create acme --name ci
   ias-admin usage show acme --granularity day --group-by model
 
-`bootstrap` works on the database directly (IAS_DATABASE_URL), before anyone can sign in.
+`bootstrap` and `demo seed` work on the database directly (IAS_DATABASE_URL), before anyone
+can sign in.
 Every command prints a table, or JSON with --json; exit codes: 0 done, 1 refused or failed,
 2 wrong usage.
 """
@@ -48,6 +50,7 @@ app = typer.Typer(
 )
 session.register(app)
 app.add_typer(bootstrap.app, name="bootstrap")
+app.add_typer(demo.app, name="demo")
 usage_report.register(usage_admin.app)
 app.add_typer(usage_admin.app, name="usage")
 app.add_typer(orgs.app, name="org")
