@@ -9,6 +9,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 PYTEST_ARGS ?=
 
 .PHONY: help up test check check-deploy fmt services bench bench-usage lock clean portal web-client web-test e2e test-chaos
+.PHONY: dev-up dev-down dev
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,7 +43,12 @@ check: $(VENV)/.dev web/node_modules/.installed ## Lint, format check, strict ty
 	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python scripts/check_workflows.py
 	cd web && npm run --silent typecheck
+
+# `scripts/check_workflows.py` (in `make check`) validates .github/ offline: against
+# SchemaStore's schemas, pinned in .github/schemas/, and the project's own rules. actionlint
+# would go further, but no package installs it without downloading its binary at build time.
 
 # --- Web portal (web/): Node.js 20.19+ and npm --------------------------------------------
 NODE_CHECK := node -e 'const [a, b] = process.versions.node.split(".").map(Number); \
@@ -164,3 +170,16 @@ test-vllm: $(VENV)/.dev services ## Real vLLM on CPU behind the whole stack (set
 bench-vllm: $(VENV)/.dev services ## vLLM on CPU: tokens/s and time to first token, direct vs through the router
 	scripts/vllm/setup.sh
 	$(BIN)/python -m bench.vllm
+
+# --- Development against real stores in Docker (scripts/dev.py, deploy/compose/dev.yml) ----
+# dev-up and dev-down need only Python and Docker; dev runs the processes from .venv.
+VOLUMES ?=
+
+dev-up: ## Start PostgreSQL, Redis, RabbitMQ and the mock engine in Docker; writes .env.dev, prints it
+	@$(PYTHON) scripts/dev.py up
+
+dev-down: ## Stop and remove the dev services; their data stays unless VOLUMES=1
+	@$(PYTHON) scripts/dev.py down $(if $(filter 1 yes true,$(VOLUMES)),--volumes)
+
+dev: $(VENV)/.main web/node_modules/.installed ## Migrate, then run IAS and the portal from source with reload against dev-up's services
+	@$(BIN)/python scripts/dev.py run

@@ -45,21 +45,25 @@ step "checkov (Dockerfile, rendered manifests, Terraform)"
 
 step "yamllint"
 "$VENV/bin/yamllint" --strict -c deploy/.yamllint.yaml \
-  deploy/compose/compose.yml deploy/helm/*/Chart.yaml deploy/helm/*/values.yaml deploy/helm/*/ci/*.yaml \
+  deploy/compose/compose.yml deploy/compose/dev.yml \
+  deploy/helm/*/Chart.yaml deploy/helm/*/values.yaml deploy/helm/*/ci/*.yaml \
   deploy/checkov.yaml deploy/.yamllint.yaml
 
 step "hadolint"
 "$VENV/bin/hadolint" deploy/docker/Dockerfile
 
 step "shellcheck"
-"$VENV/bin/shellcheck" scripts/check_deploy.sh deploy/compose/bootstrap.sh
+"$VENV/bin/shellcheck" scripts/check_deploy.sh deploy/compose/bootstrap.sh scripts/ci/rabbitmqctl
 
 step "compose"
 if docker compose version >/dev/null 2>&1; then
   (cd deploy/compose && docker compose --env-file env.example -f compose.yml config --quiet)
-  echo "docker compose config: ok"
+  # The development services (`make dev-up`) need no .env: their passwords are fixed.
+  (cd deploy/compose && docker compose -f dev.yml config --quiet)
+  echo "docker compose config: ok (compose.yml, dev.yml)"
 else
-  echo "no docker compose plugin here: the structure is checked by tests/deploy/test_compose.py"
+  echo "no docker compose plugin here: the structure is checked by tests/deploy/test_compose.py" \
+    "and tests/deploy/test_compose_dev.py"
 fi
 
 step "terraform fmt"

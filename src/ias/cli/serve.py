@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import logging
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,9 @@ from typing import Annotated
 import typer
 import uvicorn
 from starlette.types import ASGIApp
+from uvicorn.supervisors import ChangeReload
 
+import ias
 from ias.app import create_app
 from ias.bootstrap import INITIAL_ADMIN_EMAIL, ensure_initial_super_admin
 from ias.cli.output import fail, one_line_errors, say, show_initial_admin
@@ -50,6 +53,15 @@ WorkersOption = Annotated[
         help="Worker processes sharing the port; metrics are summed across them.",
     ),
 ]
+ReloadOption = Annotated[
+    bool,
+    typer.Option(
+        "--reload",
+        help="Development: restart the process when a source file of the ias package changes.",
+    ),
+]
+# What `--reload` watches: the package's own sources, not the virtualenv or web/node_modules.
+PACKAGE_DIR = Path(ias.__file__).resolve().parent
 
 
 @one_line_errors
@@ -71,12 +83,21 @@ def serve(
     host: HostOption = None,
     port: PortOption = None,
     workers: WorkersOption = 1,
+    reload: ReloadOption = False,
 ) -> None:
     """Run one process; it neither migrates (see `ias migrate`) nor creates accounts."""
-    # The mock engine touches no store, so it needs no database URL or secrets.
-    settings = load_settings() if process is ServeProcess.MOCK_ENGINE else process_settings()
+    if reload and workers > 1:
+        raise typer.BadParameter("--reload runs a single worker", param_hint="--workers")
+    settings = _serve_settings(process)
     host, port = host or settings.server.host, port or settings.server.port
     with bind_port(host, port) as sock:
+        if reload:
+            configure_logging(settings.log_level, settings.log_format.value)
+            # Not every change it sees is a reason to restart (bytecode, say): keep it quiet.
+            logging.getLogger("watchfiles").setLevel(logging.WARNING)
+            config = reload_config(process, sock, settings)
+            ChangeReload(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
+            return
         if workers == 1:
             _run(create_app(settings, process.value), sock, settings)
             return
@@ -84,6 +105,51 @@ def serve(
         with multiprocess_metrics() as metrics_dir:
             app = WorkerApp(settings, process.value, metrics_dir)
             serve_workers(_config(app, sock, settings, workers=workers), sock)
+
+
+def _serve_settings(process: ServeProcess) -> Settings:
+    # The mock engine touches no store, so it needs no database URL or secrets.
+    return load_settings() if process is ServeProcess.MOCK_ENGINE else process_settings()
+
+
+# --- `--reload`: uvicorn's reloader runs the app in a fresh interpreter after every change,
+# which imports it by name, so each process has a factory here that builds its app from the
+# environment it inherited (settings are read again, so a changed settings.py counts too).
+def _reloaded_app(process: ServeProcess) -> ASGIApp:
+    settings = _serve_settings(process)
+    configure_logging(settings.log_level, settings.log_format.value)
+    return create_app(settings, process.value)
+
+
+def reload_router() -> ASGIApp:
+    return _reloaded_app(ServeProcess.ROUTER)
+
+
+def reload_control() -> ASGIApp:
+    return _reloaded_app(ServeProcess.CONTROL)
+
+
+def reload_analytics() -> ASGIApp:
+    return _reloaded_app(ServeProcess.ANALYTICS)
+
+
+def reload_mock_engine() -> ASGIApp:
+    return _reloaded_app(ServeProcess.MOCK_ENGINE)
+
+
+RELOAD_FACTORIES = {
+    ServeProcess.ROUTER: reload_router,
+    ServeProcess.CONTROL: reload_control,
+    ServeProcess.ANALYTICS: reload_analytics,
+    ServeProcess.MOCK_ENGINE: reload_mock_engine,
+}
+
+
+def reload_config(process: ServeProcess, sock: socket.socket, settings: Settings) -> ServerConfig:
+    """The server config of `ias serve PROCESS --reload`: the app by import string, built by
+    its factory in each new child, watching the package's sources."""
+    target = f"{__name__}:{RELOAD_FACTORIES[process].__name__}"
+    return _config(target, sock, settings, reload_dirs=[str(PACKAGE_DIR)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +176,16 @@ async def _prepare_all_in_one(settings: Settings, engine: str) -> str | None:
         await db.dispose()
 
 
-def _config(app: object, sock: socket.socket, settings: Settings, workers: int = 1) -> ServerConfig:
+def _config(
+    app: object,
+    sock: socket.socket,
+    settings: Settings,
+    workers: int = 1,
+    *,
+    reload_dirs: list[str] | None = None,
+) -> ServerConfig:
     host, port = sock.getsockname()[:2]
+    reload = reload_dirs is not None
     return ServerConfig(
         app,
         header_timeout_seconds=settings.server.header_timeout_seconds,
@@ -119,7 +193,9 @@ def _config(app: object, sock: socket.socket, settings: Settings, workers: int =
         host=host,
         port=port,
         workers=workers,
-        factory=workers > 1,
+        factory=workers > 1 or reload,
+        reload=reload,
+        reload_dirs=reload_dirs,
         loop="uvloop",
         lifespan="on",
         log_config=None,  # our logging: one JSON line per record, request ids included
