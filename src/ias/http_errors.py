@@ -44,6 +44,14 @@ def _location(loc: tuple[Any, ...]) -> str:
 
 def _from_validation_error(exc: RequestValidationError) -> IASError:
     first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "Invalid request."}
+    if first.get("type") == "json_invalid":
+        # Its location is a character position in the body, not a field.
+        position = first.get("loc", ("body", "?"))[-1]
+        return InvalidRequest(
+            f"The request body is not valid JSON ({first.get('msg', 'invalid')} at position "
+            f"{position}).",
+            code="invalid_json",
+        )
     param = _location(tuple(first.get("loc", ())))
     message = f"{param}: {first.get('msg', 'invalid value')}"
     extra = len(exc.errors()) - 1

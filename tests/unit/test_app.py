@@ -7,6 +7,8 @@ from pathlib import Path
 
 import orjson
 import pytest
+from fastapi import FastAPI
+from pydantic import BaseModel
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -131,3 +133,27 @@ def test_unexpected_error_is_a_500_envelope_naming_the_request(
     logged = [r for r in caplog.records if r.name == "ias.errors"]
     assert len(logged) == 1
     assert logged[0].exc_info is not None
+
+
+class _Login(BaseModel):
+    email: str
+
+
+def test_a_body_that_is_not_json_names_no_field() -> None:
+    from ias.http_errors import install_error_handlers
+
+    api = FastAPI()
+
+    @api.post("/login")
+    async def login(body: _Login) -> dict[str, str]:
+        return {"email": body.email}
+
+    install_error_handlers(api)
+    response = TestClient(api).post(
+        "/login", content=b'{"email": "a@b.c",', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid_json"
+    assert error["param"] is None
+    assert "not valid JSON" in error["message"]
