@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from ias.settings import SECRET_NAMES
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 REGENERATE = "`.venv/bin/python scripts/settings_reference.py --write`"
 
 
 def _reference_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "settings_reference", ROOT / "scripts" / "settings_reference.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("settings_reference")
 
 
 def test_operations_md_matches_the_settings_tree() -> None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
@@ -17,15 +17,7 @@ GENERATOR = WEB / "node_modules" / ".bin" / "openapi-typescript"
 
 
 def _export_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "export_openapi", ROOT / "scripts" / "export_openapi.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("export_openapi")
 
 
 def test_openapi_json_is_what_the_control_plane_describes() -> None:
