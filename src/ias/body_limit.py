@@ -54,9 +54,10 @@ async def read_body(
         ) from None
 
 
-def _content_length(scope: Scope) -> str | None:
-    for name, value in scope["headers"]:
-        if name == b"content-length":
+def header(scope: Scope, name: bytes) -> str | None:
+    """A request header's value (the first, if repeated), or None."""
+    for key, value in scope["headers"]:
+        if key == name:
             return str(value.decode("latin-1"))
     return None
 
@@ -101,7 +102,7 @@ class BodyLimitMiddleware:
             return
         try:
             body = await read_body(
-                receive, self.max_bytes, self.read_seconds, _content_length(scope)
+                receive, self.max_bytes, self.read_seconds, header(scope, b"content-length")
             )
         except ClientGone:
             return

@@ -70,7 +70,7 @@ async def ensure_demo_models(db: Database, settings: EngineSettings, url: str) -
         for demo in demo_models(settings):
             model = await session.scalar(select(ModelEntry).where(ModelEntry.name == demo.name))
             if model is None:
-                model = _model(demo)
+                model = new_model(demo)
                 session.add(model)
                 await session.flush()
             await _point_backend(session, model, url)
@@ -88,7 +88,7 @@ async def _point_backend(session: AsyncSession, model: ModelEntry, url: str) -> 
         session.add(Backend(id=uuid7(), model_id=model.id, url=url, weight=1, created_at=utcnow()))
 
 
-def _model(demo: DemoModel) -> ModelEntry:
+def new_model(demo: DemoModel) -> ModelEntry:
     now = utcnow()
     return ModelEntry(
         id=uuid7(),

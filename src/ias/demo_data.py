@@ -27,12 +27,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ias.analytics.ledger import Ledger
 from ias.contracts.api_keys import display_prefix, generate_key, hash_key
 from ias.contracts.usage import Prices, UsageEvent
+from ias.demo import demo_models, new_model
 from ias.errors import InvalidRequest
 from ias.kit.clock import utcnow
 from ias.kit.db import Database
 from ias.kit.ids import uuid7
 from ias.kit.passwords import hash_password, password_problem
 from ias.models import ApiKey, Membership, ModelEntry, ModelKind, Org, OrgRole, User
+from ias.settings import EngineSettings
 
 DEMO_ORG_ID = uuid.UUID("0190a1c5-de30-7000-8000-00000000de30")
 DEMO_ORG_SLUG = "demo"
@@ -43,20 +45,12 @@ BATCH = 1000
 PEAK_PER_HOUR = 40
 
 
-@dataclass(frozen=True, slots=True)
-class DemoModelSpec:
-    name: str
-    kind: ModelKind
-    context_length: int
-    input_micros_per_mtok: int
-    output_micros_per_mtok: int
-
-
-# The names `ias up` serves from its built-in engine, so the seeded key can call them at once.
-MODELS = (
-    DemoModelSpec("demo-chat", ModelKind.CHAT, 4096, 100_000, 400_000),
-    DemoModelSpec("demo-embed", ModelKind.EMBEDDING, 512, 20_000, 0),
-)
+# The models `ias up` serves from its built-in engine (its default settings), so the seeded key
+# can call them at once: the first chat model and the first embedding model.
+_DEFAULT_MODELS = demo_models(EngineSettings())
+CHAT = next(m for m in _DEFAULT_MODELS if m.kind is ModelKind.CHAT).name
+EMBED = next(m for m in _DEFAULT_MODELS if m.kind is ModelKind.EMBEDDING).name
+MODELS = tuple(m for m in _DEFAULT_MODELS if m.name in (CHAT, EMBED))
 ROLES = (OrgRole.OWNER, OrgRole.ADMIN, OrgRole.MEMBER, OrgRole.VIEWER)
 KEYS = (("web-app", OrgRole.MEMBER), ("batch-jobs", OrgRole.ADMIN))
 
@@ -102,7 +96,7 @@ async def seed(
     report = SeedReport(DEMO_ORG_ID)
     async with db.unit_of_work() as session:
         await _refuse_real_orgs(session, force)
-        models = await _ensure_models(session, now)
+        models = await _ensure_models(session)
         await _ensure_org(session, now)
         users = await _ensure_people(session, report, password, now)
         keys = await _ensure_keys(session, report, users, api_key_secret, now)
@@ -123,23 +117,13 @@ async def _refuse_real_orgs(session: AsyncSession, force: bool) -> None:
         )
 
 
-async def _ensure_models(session: AsyncSession, now: datetime) -> dict[str, Prices]:
+async def _ensure_models(session: AsyncSession) -> dict[str, Prices]:
     """The two demo models, created with prices if missing; existing ones keep theirs."""
     prices = {}
     for spec in MODELS:
         model = await session.scalar(select(ModelEntry).where(ModelEntry.name == spec.name))
         if model is None:
-            model = ModelEntry(
-                id=uuid7(),
-                name=spec.name,
-                kind=spec.kind,
-                upstream_model=spec.name,
-                context_length=spec.context_length,
-                input_price_micros_per_mtok=spec.input_micros_per_mtok,
-                output_price_micros_per_mtok=spec.output_micros_per_mtok,
-                created_at=now,
-                updated_at=now,
-            )
+            model = new_model(spec)
             session.add(model)
         prices[spec.name] = Prices(
             model.input_price_micros_per_mtok,
@@ -230,10 +214,10 @@ def _month_of_usage(
     for day in range(DAYS):
         for hour in range(24):
             start = first_day + timedelta(days=day, hours=hour)
-            for key, model in ((keys[0], "demo-chat"), (keys[1], "demo-embed")):
+            for key, model in ((keys[0], CHAT), (keys[1], EMBED)):
                 slot = f"{DEMO_ORG_ID}:{start.isoformat()}:{key.name}"
                 rng = random.Random(slot)  # noqa: S311 - demo data, meant to repeat
-                night = model == "demo-embed"
+                night = model == EMBED
                 count = _requests_in_hour(rng, hour, weekend=start.weekday() >= 5, night=night)
                 for number in range(count):
                     event_id = uuid.uuid5(DEMO_ORG_ID, f"{slot}:{number}")
@@ -258,7 +242,7 @@ def _event(
     hour: datetime,
     event_id: uuid.UUID,
 ) -> UsageEvent:
-    chat = model == "demo-chat"
+    chat = model == CHAT
     status, error = 200, None
     if rng.random() < 0.015:  # now and then a refusal or a backend failure
         status, error = rng.choice(((429, "rate_limit_exceeded"), (502, "upstream_error")))

@@ -11,10 +11,10 @@ from typing import Any
 
 import orjson
 
-from ias.body_limit import ClientGone
+from ias.body_limit import ClientGone, header
 from ias.errors import IASError, InvalidRequest, NotFound, internal_error
 from ias.router.catalog import Route
-from ias.router.handler import handle_inference, header
+from ias.router.handler import handle_inference
 from ias.router.state import RouterState
 
 logger = logging.getLogger("ias.router")

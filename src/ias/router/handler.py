@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 
-from ias.body_limit import ClientGone, read_body
+from ias.body_limit import ClientGone, header, read_body
 from ias.contracts.keys import KeyRecord
 from ias.errors import (
     IASError,
@@ -47,13 +47,6 @@ from ias.router.usage import Meter, annotate_span
 
 logger = logging.getLogger("ias.router")
 Scope = dict[str, Any]
-
-
-def header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
 
 
 def route_for(state: RouterState, key: KeyRecord, request: InferenceRequest) -> Route:
